@@ -1,0 +1,110 @@
+//! The OpenAPI document, generated from the handlers' annotations, and what it tells the
+//! router about paths and methods (for 405 and its `Allow` header).
+
+use actix_web::App;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::dto::{ErrorBody, ValidationErrorBody};
+use crate::error::FieldError;
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Posts API",
+        description = "Users, JWT login, posts and votes: the FastAPI course's social-media API, \
+            in Rust. Click **Authorize** and log in with your email as the username.",
+    ),
+    components(schemas(ErrorBody, ValidationErrorBody, FieldError)),
+    modifiers(&Security),
+    tags(
+        (name = "Root", description = "Greeting"),
+        (name = "Users", description = "Registration and accounts"),
+        (name = "Authentication", description = "OAuth2 password login"),
+        (name = "Posts", description = "Posts with vote counts"),
+        (name = "Vote", description = "One vote per user and post"),
+        (name = "Health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
+
+/// The `OAuth2PasswordBearer` scheme, named as FastAPI names it, so Swagger UI's Authorize
+/// button logs in through `/login` with email and password.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut Document) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "OAuth2PasswordBearer",
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/login",
+                Scopes::new(),
+            ))])),
+        );
+    }
+}
+
+/// The whole document: every route registered in [`routes::configure`], nothing else.
+pub fn openapi() -> Document {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    api
+}
+
+/// Paths and the methods each one answers, for telling 404 from 405.
+#[derive(Clone, Debug)]
+pub struct RouteTable(Vec<(Vec<String>, String)>);
+
+impl RouteTable {
+    /// From the document, plus the documentation routes themselves.
+    pub fn new(api: &Document) -> Self {
+        let mut routes: Vec<(Vec<String>, String)> = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                (segments(path), methods.join(", "))
+            })
+            .collect();
+        for path in ["/openapi.json", "/docs", "/redoc"] {
+            routes.push((segments(path), "GET".to_owned()));
+        }
+        RouteTable(routes)
+    }
+
+    /// The `Allow` value for `path` if some route has it.
+    pub fn allowed(&self, path: &str) -> Option<&str> {
+        let wanted = segments(path);
+        self.0
+            .iter()
+            .find(|(pattern, _)| {
+                pattern.len() == wanted.len()
+                    && pattern
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(p, w)| p == w || (p.starts_with('{') && !w.is_empty()))
+            })
+            .map(|(_, allow)| allow.as_str())
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/').skip(1).map(str::to_owned).collect()
+}

@@ -1,0 +1,58 @@
+//! `/`, `/health` and `/ready`.
+
+use actix_web::web::{Data, Json};
+use actix_web::{HttpResponse, get, http::header};
+use sea_orm::ConnectionTrait;
+
+use crate::dto::{ErrorBody, Message, Status};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Greets; proves the server answers.
+#[utoipa::path(
+    tag = "Root",
+    operation_id = "root",
+    responses((status = 200, description = "Hello", body = Message,
+        example = json!({"message": "Hello World"})))
+)]
+#[get("/")]
+async fn root() -> Json<Message> {
+    Json(Message {
+        message: "Hello World",
+    })
+}
+
+/// Liveness: the process is up. Touches no database.
+#[utoipa::path(
+    tag = "Health",
+    operation_id = "health",
+    responses((status = 200, description = "The process is up", body = Status))
+)]
+#[get("/health")]
+async fn health() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Status { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(
+    tag = "Health",
+    operation_id = "ready",
+    responses(
+        (status = 200, description = "The database answers", body = Status),
+        (status = 503, description = "database unavailable", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+#[get("/ready")]
+async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .db
+        .execute_unprepared("SELECT 1")
+        .await
+        .map_err(|e| service::Error::Unavailable(e))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Status { status: "ok" }))
+}

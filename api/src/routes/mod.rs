@@ -1,0 +1,30 @@
+//! The handlers, one module per tag. Each extracts, calls one service function and maps the
+//! result; rules and queries live in `service`.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+mod auth;
+mod health;
+mod posts;
+mod users;
+mod votes;
+
+/// Registers every documented route. Order matters where paths overlap: `/users/me` and
+/// `/posts/latest` come before their `{id}` siblings.
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::root)
+        .service(health::health)
+        .service(health::ready)
+        .service(users::create_user)
+        .service(users::me)
+        .service(users::get_user)
+        .service(auth::login)
+        .service(posts::list_posts)
+        .service(posts::latest_post)
+        .service(posts::create_post)
+        .service(posts::get_post)
+        .service(posts::replace_post)
+        .service(posts::patch_post)
+        .service(posts::delete_post)
+        .service(votes::vote);
+}

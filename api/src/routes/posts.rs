@@ -1,0 +1,190 @@
+//! `/posts/`: list, read, write.
+
+use actix_web::web::{Data, Json};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
+use service::posts::{self, NewPost, PostChanges};
+
+use crate::dto::{
+    ErrorBody, PatchIn, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
+};
+use crate::error::ApiError;
+use crate::extract::{Authed, IdPath, JsonBody, ListParams};
+use crate::state::AppState;
+
+/// Published posts and the caller's own drafts, newest first, with vote counts.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "list_posts",
+    params(
+        ("limit" = Option<i64>, Query, minimum = 0, maximum = 100, description = "Page size (default 10)"),
+        ("skip" = Option<i64>, Query, minimum = 0, description = "Posts to skip (default 0)"),
+        ("search" = Option<String>, Query, max_length = 200,
+            description = "Literal, case-insensitive substring of the title"),
+    ),
+    responses(
+        (status = 200, description = "A page of posts", body = Vec<PostWithVotesOut>),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[get("/posts/")]
+async fn list_posts(
+    state: Data<AppState>,
+    req: Authed<ListParams>,
+) -> Result<Json<Vec<PostWithVotesOut>>, ApiError> {
+    let Authed(user, ListParams(query)) = req;
+    let page = posts::list(&state.db, user.id, &query).await?;
+    Ok(Json(page.into_iter().map(Into::into).collect()))
+}
+
+/// The newest post the caller may see.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "latest_post",
+    responses(
+        (status = 200, description = "The newest visible post", body = PostWithVotesOut),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 404, description = "No visible post", body = ErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[get("/posts/latest")]
+async fn latest_post(
+    state: Data<AppState>,
+    req: Authed,
+) -> Result<Json<PostWithVotesOut>, ApiError> {
+    let Authed(user, ()) = req;
+    Ok(Json(posts::latest(&state.db, user.id).await?.into()))
+}
+
+/// Creates a post owned by the caller.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "create_post",
+    request_body = PostCreate,
+    responses(
+        (status = 201, description = "Created", body = PostOut),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 413, description = "payload too large", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[post("/posts/")]
+async fn create_post(
+    state: Data<AppState>,
+    req: Authed<JsonBody<NewPost>>,
+) -> Result<HttpResponse, ApiError> {
+    let Authed(user, JsonBody(new)) = req;
+    let post = posts::create(&state.db, &user, new).await?;
+    Ok(HttpResponse::Created().json(PostOut::from(post)))
+}
+
+/// One post and its vote count.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "get_post",
+    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    responses(
+        (status = 200, description = "The post", body = PostWithVotesOut),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[get("/posts/{id}")]
+async fn get_post(
+    state: Data<AppState>,
+    req: Authed<IdPath>,
+) -> Result<Json<PostWithVotesOut>, ApiError> {
+    let Authed(user, IdPath(id)) = req;
+    Ok(Json(posts::get(&state.db, user.id, id).await?.into()))
+}
+
+/// Replaces a post of the caller's; a left-out `published` becomes true.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "replace_post",
+    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    request_body = PostCreate,
+    responses(
+        (status = 200, description = "Replaced", body = PostOut),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 403, description = "Not authorized to perform requested action", body = ErrorBody),
+        (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
+        (status = 413, description = "payload too large", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[put("/posts/{id}")]
+async fn replace_post(
+    state: Data<AppState>,
+    req: Authed<(IdPath, JsonBody<NewPost>)>,
+) -> Result<Json<PostOut>, ApiError> {
+    let Authed(user, (IdPath(id), JsonBody(new))) = req;
+    let changes = PostChanges {
+        title: Some(new.title),
+        content: Some(new.content),
+        published: Some(new.published),
+    };
+    Ok(Json(posts::update(&state.db, &user, id, changes).await?.into()))
+}
+
+/// Changes some fields of a post of the caller's; `{}` changes nothing.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "patch_post",
+    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    request_body = PostPatch,
+    responses(
+        (status = 200, description = "Updated", body = PostOut),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 403, description = "Not authorized to perform requested action", body = ErrorBody),
+        (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
+        (status = 413, description = "payload too large", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[patch("/posts/{id}")]
+async fn patch_post(
+    state: Data<AppState>,
+    req: Authed<(IdPath, JsonBody<PatchIn>)>,
+) -> Result<Json<PostOut>, ApiError> {
+    let Authed(user, (IdPath(id), JsonBody(PatchIn(changes)))) = req;
+    Ok(Json(posts::update(&state.db, &user, id, changes).await?.into()))
+}
+
+/// Deletes a post of the caller's, and its votes.
+#[utoipa::path(
+    tag = "Posts",
+    operation_id = "delete_post",
+    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 403, description = "Not authorized to perform requested action", body = ErrorBody),
+        (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[delete("/posts/{id}")]
+async fn delete_post(
+    state: Data<AppState>,
+    req: Authed<IdPath>,
+) -> Result<HttpResponse, ApiError> {
+    let Authed(user, IdPath(id)) = req;
+    posts::delete(&state.db, &user, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,39 @@
+//! `/vote/`.
+
+use actix_web::web::Data;
+use actix_web::{HttpResponse, post};
+use service::votes::{self, VoteOutcome};
+
+use crate::dto::{ErrorBody, Message, ValidationErrorBody, Vote, VoteIn};
+use crate::error::ApiError;
+use crate::extract::{Authed, JsonBody};
+use crate::state::AppState;
+
+/// Adds (`dir: 1`) or removes (`dir: 0`) the caller's vote on a post.
+#[utoipa::path(
+    tag = "Vote",
+    operation_id = "vote",
+    request_body = VoteIn,
+    responses(
+        (status = 201, description = "successfully added vote / successfully deleted vote", body = Message),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 404, description = "post with id: {id} was not found / vote does not exist", body = ErrorBody),
+        (status = 409, description = "user {user_id} has already voted on post {post_id}", body = ErrorBody),
+        (status = 413, description = "payload too large", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[post("/vote/")]
+async fn vote(
+    state: Data<AppState>,
+    req: Authed<JsonBody<Vote>>,
+) -> Result<HttpResponse, ApiError> {
+    let Authed(user, JsonBody(vote)) = req;
+    let message = match votes::vote(&state.db, &user, vote.post_id, vote.dir).await? {
+        VoteOutcome::Added => "successfully added vote",
+        VoteOutcome::Removed => "successfully deleted vote",
+    };
+    Ok(HttpResponse::Created().json(Message { message }))
+}

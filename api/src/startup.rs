@@ -1,0 +1,262 @@
+//! Start-up: connect, migrate, bind, serve.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
+use actix_web::http::{Method, Uri, header};
+use actix_web::middleware::Logger;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpRequest, HttpServer, ResponseError};
+use futures_util::future::{Either, ready};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use service::auth::Auth;
+use utoipa_actix_web::AppExt;
+use utoipa_redoc::{Redoc, Servable};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::docs::{self, RouteTable};
+use crate::error::ApiError;
+use crate::extract::{MAX_BODY, content_length};
+use crate::routes;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Why the server could not start. Displays as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot reach the database at {target}: {source}")]
+    Database {
+        target: String,
+        #[source]
+        source: DbErr,
+    },
+    #[error("cannot apply migrations: {0}")]
+    Migration(#[source] DbErr),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database (retrying for `DATABASE_CONNECT_TIMEOUT_SECS`), applies
+    /// pending migrations unless `AUTO_MIGRATE=false`, and binds the port.
+    ///
+    /// # Errors
+    /// Database unreachable, a migration failing, or the address unusable.
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let db = connect(&settings).await?;
+        if settings.auto_migrate {
+            migration::run(&db, migration::Command::Up(None))
+                .await
+                .map_err(StartError::Migration)?;
+        }
+        let address = format!("{}:{}", settings.host, settings.port);
+        let bind_error = |source| StartError::Bind {
+            address: address.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&address).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+
+        let auth = Auth::new(&settings.auth);
+        auth.warm_up();
+        let state = Data::new(AppState { db, auth });
+        let api = docs::openapi();
+        let table = RouteTable::new(&api);
+        let cors_origins = settings.cors_origins.clone();
+        let server = HttpServer::new(move || {
+            let table = table.clone();
+            App::new()
+                .app_data(state.clone())
+                .default_service(web::to(move |req: HttpRequest| {
+                    ready(fallback(&req, &table).error_response())
+                }))
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .into_app()
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        actix_web::HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .service(Redoc::with_url("/redoc", api.clone()))
+                .wrap_fn(|mut req, srv| {
+                    // 413 before a byte of an oversized body is read, on every route.
+                    if content_length(&req).is_some_and(|n| n > MAX_BODY as u64) {
+                        let res = ApiError::PayloadTooLarge.error_response();
+                        return Either::Left(ready(Ok(req.into_response(res).map_into_right_body())));
+                    }
+                    if let Some(uri) = canonical_uri(req.uri()) {
+                        req.match_info_mut().get_mut().update(&uri);
+                        req.head_mut().uri = uri;
+                    }
+                    Either::Right(futures_util::FutureExt::map(srv.call(req), |r| {
+                        r.map(ServiceResponse::map_into_left_body)
+                    }))
+                })
+                .wrap(cors(cors_origins.as_deref()))
+                .wrap(Logger::new(r#"%{r}a "%r" %s %b %Dms"#))
+        })
+        .workers(settings.workers)
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .listen(listener)
+        .map_err(bind_error)?
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound (useful with `PORT=0`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped: SIGTERM stops gracefully, SIGINT/SIGQUIT at once.
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// 405 with `Allow` when the path exists under another method, else 404.
+fn fallback(req: &HttpRequest, table: &RouteTable) -> ApiError {
+    match table.allowed(req.path()) {
+        Some(allow) if req.method() != Method::OPTIONS || !allow.is_empty() => {
+            ApiError::MethodNotAllowed(allow.to_owned())
+        }
+        _ => ApiError::NoRoute,
+    }
+}
+
+/// The canonical spelling of an API path: collections with a trailing slash (`/posts/`),
+/// everything else without (`/posts/1`, `/login`). `None` when it is canonical already or not
+/// an API path (the docs routes have spellings of their own).
+fn canonical_uri(uri: &Uri) -> Option<Uri> {
+    let path = uri.path();
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if !matches!(first, "users" | "posts" | "vote" | "login" | "health" | "ready") {
+        return None;
+    }
+    let trimmed = path.trim_end_matches('/');
+    let canonical = if matches!(trimmed, "/users" | "/posts" | "/vote") {
+        format!("{trimmed}/")
+    } else {
+        trimmed.to_owned()
+    };
+    if canonical == path {
+        return None;
+    }
+    let with_query = match uri.query() {
+        Some(q) => format!("{canonical}?{q}"),
+        None => canonical,
+    };
+    with_query.parse().ok()
+}
+
+fn cors(origins: Option<&[String]>) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(3600)
+        // A foreign origin gets no CORS headers (the browser blocks it), not an error page.
+        .block_on_origin_mismatch(false);
+    match origins {
+        None => cors.allow_any_origin().send_wildcard(),
+        Some(list) => list.iter().fold(cors, |c, o| c.allowed_origin(o)),
+    }
+}
+
+/// Opens the pool, retrying until `db_connect_timeout` has passed.
+///
+/// # Errors
+/// The database stayed unreachable.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, StartError> {
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .max_connections(settings.db_max_connections)
+        .min_connections(1)
+        .acquire_timeout(settings.db_acquire_timeout)
+        .connect_timeout(settings.db_acquire_timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+            // WAL lets readers and a writer work at once; writers queue for up to the busy
+            // timeout instead of failing with SQLITE_BUSY.
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+        });
+    let deadline = Instant::now() + settings.db_connect_timeout;
+    loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => return Ok(db),
+            Err(source) if Instant::now() >= deadline => {
+                return Err(StartError::Database {
+                    target: redact(&settings.database_url),
+                    source,
+                });
+            }
+            Err(e) => {
+                log::warn!("database not reachable yet ({e}); retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_paths() {
+        let c = |p: &str| canonical_uri(&p.parse().unwrap()).map(|u| u.to_string());
+        assert_eq!(c("/posts").as_deref(), Some("/posts/"));
+        assert_eq!(c("/posts?limit=1").as_deref(), Some("/posts/?limit=1"));
+        assert_eq!(c("/posts/"), None);
+        assert_eq!(c("/posts/1/").as_deref(), Some("/posts/1"));
+        assert_eq!(c("/login/").as_deref(), Some("/login"));
+        assert_eq!(c("/vote").as_deref(), Some("/vote/"));
+        assert_eq!(c("/docs/"), None);
+        assert_eq!(c("/"), None);
+    }
+
+    #[test]
+    fn redact_hides_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://posts.db"), "sqlite://posts.db");
+    }
+}

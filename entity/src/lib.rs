@@ -1,0 +1,9 @@
+//! SeaORM models, one per table of the schema that `migration` creates.
+//!
+//! Only table shapes and relations live here: no queries, no validation, no business rules
+//! (those belong in `service`). Table and column names are the FastAPI course's, so a database
+//! built by its Alembic migrations reads the same.
+
+pub mod post;
+pub mod user;
+pub mod vote;

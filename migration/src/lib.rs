@@ -1,0 +1,95 @@
+//! The schema, as an ordered list of migrations, and the code that applies them.
+//!
+//! Each change to the database is one migration with a working `down`. The same [`run`] serves
+//! the server's start-up (`AUTO_MIGRATE`) and this crate's CLI; on PostgreSQL it holds an
+//! advisory lock for the whole run, so two processes migrating one database at once take turns.
+//! Also here: [`database_url`], the one place that turns configuration into a database URL, so
+//! the CLI and the server always agree on which database they talk to.
+
+pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::MigrationStatus;
+use sea_orm_migration::sea_orm::{DatabaseConnection, DbBackend, TransactionTrait};
+
+mod config;
+mod m20261125_000001_create_users;
+mod m20261125_000002_create_posts;
+mod m20261125_000003_create_votes;
+
+pub use config::{ConfigError, database_url};
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_users::Migration),
+            Box::new(m20261125_000002_create_posts::Migration),
+            Box::new(m20261125_000003_create_votes::Migration),
+        ]
+    }
+}
+
+/// What to do to the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Apply pending migrations (all of them, or at most this many).
+    Up(Option<u32>),
+    /// Roll back this many applied migrations.
+    Down(u32),
+    /// Drop every table, then apply all migrations.
+    Fresh,
+    /// Roll back all migrations, then apply them all again.
+    Refresh,
+    /// Roll back all migrations.
+    Reset,
+}
+
+/// Key of the PostgreSQL advisory lock held while migrating ("posts" in ASCII).
+const LOCK_KEY: i64 = 0x706f_7374_73;
+
+/// Runs `command` against `db`.
+///
+/// On PostgreSQL the whole run happens in one transaction that first takes an advisory
+/// transaction lock: a second process waits, then finds nothing pending. DDL is transactional
+/// there, so a failed run leaves the schema as it was.
+///
+/// # Errors
+/// Any database error, or a migration that fails.
+pub async fn run(db: &DatabaseConnection, command: Command) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+            .await?;
+        apply(&txn, command).await?;
+        txn.commit().await
+    } else {
+        apply(db, command).await
+    }
+}
+
+async fn apply<'c, C>(db: &'c C, command: Command) -> Result<(), DbErr>
+where
+    C: ConnectionTrait,
+    &'c C: IntoSchemaManagerConnection<'c>,
+{
+    match command {
+        Command::Up(steps) => Migrator::up(db, steps).await,
+        Command::Down(steps) => Migrator::down(db, Some(steps)).await,
+        Command::Fresh => Migrator::fresh(db).await,
+        Command::Refresh => Migrator::refresh(db).await,
+        Command::Reset => Migrator::reset(db).await,
+    }
+}
+
+/// Every migration with whether it is applied, in order.
+///
+/// # Errors
+/// Any database error, or an applied migration this build does not know.
+pub async fn status(db: &DatabaseConnection) -> Result<Vec<(String, bool)>, DbErr> {
+    Ok(Migrator::get_migration_with_status_read_only(db)
+        .await?
+        .iter()
+        .map(|m| (m.name().to_owned(), m.status() == MigrationStatus::Applied))
+        .collect())
+}

@@ -1,0 +1,251 @@
+//! Passwords (bcrypt) and access tokens (JWT), and the login use case.
+//!
+//! bcrypt is slow on purpose, so it never runs on an async worker: each hash or check runs on
+//! tokio's blocking pool, and a semaphore keeps at most one per core in flight, so a login
+//! flood queues here instead of starving everything else.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::domain::Password;
+use crate::users;
+use crate::Error;
+
+/// How tokens and password hashes are made.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// The HMAC key tokens are signed with.
+    pub secret: String,
+    /// HS256, HS384 or HS512.
+    pub algorithm: Algorithm,
+    /// Token lifetime in seconds.
+    pub token_ttl_secs: i64,
+    /// bcrypt cost of new hashes (4..=31).
+    pub bcrypt_cost: u32,
+    /// How many bcrypt computations may run at once.
+    pub hash_concurrency: usize,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &"***")
+            .field("algorithm", &self.algorithm)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signs and checks tokens, hashes and checks passwords. Built once at start-up, shared.
+pub struct Auth {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    header: Header,
+    validation: Validation,
+    ttl_secs: i64,
+    cost: u32,
+    /// Checked against when the email is unknown, so that answer takes as long as a wrong
+    /// password. Computed on first use, at the configured cost.
+    dummy_hash: Arc<OnceLock<String>>,
+    permits: Arc<Semaphore>,
+}
+
+/// The token's payload, as the course's clients and server write it.
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    user_id: i64,
+    exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+}
+
+/// A freshly issued access token.
+#[derive(Debug, Clone)]
+pub struct Token(pub String);
+
+impl Auth {
+    pub fn new(config: &AuthConfig) -> Self {
+        let mut validation = Validation::new(config.algorithm);
+        // jsonwebtoken's default is 60 s; an expired token is expired.
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.required_spec_claims = ["exp".to_owned()].into();
+        Self {
+            encoding: EncodingKey::from_secret(config.secret.as_bytes()),
+            decoding: DecodingKey::from_secret(config.secret.as_bytes()),
+            header: Header::new(config.algorithm),
+            validation,
+            ttl_secs: config.token_ttl_secs,
+            cost: config.bcrypt_cost,
+            dummy_hash: Arc::new(OnceLock::new()),
+            permits: Arc::new(Semaphore::new(config.hash_concurrency.max(1))),
+        }
+    }
+
+    /// Computes the dummy hash in the background, so the first login with an unknown email
+    /// takes no longer than the others.
+    pub fn warm_up(&self) {
+        let dummy = Arc::clone(&self.dummy_hash);
+        let cost = self.cost;
+        tokio::task::spawn_blocking(move || {
+            dummy_hash(&dummy, cost);
+        });
+    }
+
+    /// Issues a token for `user_id`, valid for the configured lifetime.
+    ///
+    /// # Errors
+    /// `Internal` if signing fails (it cannot with an HMAC key).
+    pub fn issue(&self, user_id: i32) -> Result<Token, Error> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            user_id: i64::from(user_id),
+            exp: now + self.ttl_secs,
+            iat: Some(now),
+        };
+        jsonwebtoken::encode(&self.header, &claims, &self.encoding)
+            .map(Token)
+            .map_err(|e| Error::Internal(format!("cannot sign token: {e}")))
+    }
+
+    /// The `user_id` of a valid token.
+    ///
+    /// # Errors
+    /// `InvalidToken` for a bad signature, another algorithm, no or past `exp`, or a
+    /// `user_id` that is not an integer.
+    pub fn verify(&self, token: &str) -> Result<i64, Error> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims.user_id)
+            .map_err(|_| Error::InvalidToken)
+    }
+
+    /// Hashes `password` with bcrypt (`$2b$`, configured cost).
+    ///
+    /// # Errors
+    /// `Internal` if the blocking pool fails.
+    pub async fn hash_password(&self, password: &Password) -> Result<String, Error> {
+        let password = password.expose().to_owned();
+        let cost = self.cost;
+        self.blocking(move || bcrypt::hash(password, cost))
+            .await?
+            .map_err(|e| Error::Internal(format!("bcrypt: {e}")))
+    }
+
+    /// Whether `password` matches `hash`; with no hash (unknown user), checks against a dummy
+    /// hash so the answer takes as long, and returns false.
+    ///
+    /// # Errors
+    /// `Internal` if the blocking pool fails.
+    pub async fn check_password(&self, password: &str, hash: Option<String>) -> Result<bool, Error> {
+        // bcrypt ignores bytes past 72: a longer password must not match a hash made of its
+        // first 72 (registration refuses such passwords, so none can be right).
+        let too_long = password.len() > Password::MAX_BYTES;
+        let password = password.to_owned();
+        let dummy = Arc::clone(&self.dummy_hash);
+        let cost = self.cost;
+        self.blocking(move || {
+            let known = hash.is_some();
+            let hash = hash.unwrap_or_else(|| dummy_hash(&dummy, cost).to_owned());
+            let matches = bcrypt::verify(password, &hash).unwrap_or(false);
+            known && matches && !too_long
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("hash pool closed: {e}")))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::Internal(format!("hash task failed: {e}")))
+    }
+}
+
+fn dummy_hash(cell: &OnceLock<String>, cost: u32) -> &str {
+    cell.get_or_init(|| bcrypt::hash("not a real password", cost).unwrap_or_default())
+}
+
+/// Logs in with an email (any case) and password.
+///
+/// # Errors
+/// `InvalidCredentials` for an unknown email or a wrong password, alike in answer and in time.
+pub async fn login<C: ConnectionTrait>(
+    db: &C,
+    auth: &Auth,
+    username: &str,
+    password: &str,
+) -> Result<Token, Error> {
+    let found = users::find_credentials(db, username).await?;
+    let (user_id, hash) = match found {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    match (auth.check_password(password, hash).await?, user_id) {
+        (true, Some(id)) => auth.issue(id),
+        _ => Err(Error::InvalidCredentials),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(alg: Algorithm, secret: &str, ttl: i64) -> Auth {
+        Auth::new(&AuthConfig {
+            secret: secret.into(),
+            algorithm: alg,
+            token_ttl_secs: ttl,
+            bcrypt_cost: 4,
+            hash_concurrency: 2,
+        })
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let a = auth(Algorithm::HS256, "k", 60);
+        let t = a.issue(7).unwrap();
+        assert_eq!(a.verify(&t.0).unwrap(), 7);
+    }
+
+    #[test]
+    fn expired_tokens_fail_without_leeway() {
+        let a = auth(Algorithm::HS256, "k", -1);
+        let t = a.issue(7).unwrap();
+        assert!(a.verify(&t.0).is_err());
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_fail() {
+        let a = auth(Algorithm::HS256, "k", 60);
+        let other_key = auth(Algorithm::HS256, "other", 60).issue(7).unwrap();
+        assert!(a.verify(&other_key.0).is_err());
+        let other_alg = auth(Algorithm::HS512, "k", 60).issue(7).unwrap();
+        assert!(a.verify(&other_alg.0).is_err());
+        let mut t = a.issue(7).unwrap().0;
+        t.push('x');
+        assert!(a.verify(&t).is_err());
+    }
+
+    #[tokio::test]
+    async fn passwords_hash_as_2b_and_check() {
+        let a = auth(Algorithm::HS256, "k", 60);
+        let p = Password::parse("correct horse".into()).unwrap();
+        let h = a.hash_password(&p).await.unwrap();
+        assert!(h.starts_with("$2b$04$"));
+        assert!(a.check_password("correct horse", Some(h.clone())).await.unwrap());
+        assert!(!a.check_password("wrong horse", Some(h)).await.unwrap());
+        assert!(!a.check_password("correct horse", None).await.unwrap());
+    }
+}

@@ -1,0 +1,18 @@
+//! The use cases of the posts API: users, authentication, posts and votes.
+//!
+//! This crate owns the rules (who may see or change what, how passwords and tokens work) and
+//! every database query. It knows nothing of HTTP: callers hand it validated domain values
+//! ([`domain`]) and get back plain data or an [`Error`] that says what went wrong, which the
+//! `api` crate maps to a status code in one place.
+
+pub mod auth;
+pub mod domain;
+mod error;
+pub mod posts;
+pub mod users;
+pub mod votes;
+
+pub use error::Error;
+
+/// Re-exported so callers can name the connection type without depending on SeaORM's paths.
+pub use sea_orm::{DatabaseConnection, DbErr};

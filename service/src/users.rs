@@ -1,0 +1,97 @@
+//! Users: registration and look-ups.
+
+use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
+use entity::user;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, SqlErr,
+};
+
+use crate::Error;
+use crate::auth::Auth;
+use crate::domain::{Email, Password};
+
+/// A user as others may see it: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct User {
+    pub id: i32,
+    pub email: String,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+/// Now, at the microsecond precision both databases keep.
+pub(crate) fn now() -> DateTime<FixedOffset> {
+    Utc::now().trunc_subsecs(6).fixed_offset()
+}
+
+/// Registers a user; the database decides whether the email is taken.
+///
+/// # Errors
+/// `EmailTaken` if the email is registered already, in any case.
+pub async fn register<C: ConnectionTrait>(
+    db: &C,
+    auth: &Auth,
+    email: Email,
+    password: Password,
+) -> Result<User, Error> {
+    let hash = auth.hash_password(&password).await?;
+    let model = user::ActiveModel {
+        email: Set(email.as_str().to_owned()),
+        password: Set(hash),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::EmailTaken,
+        _ => Error::from(e),
+    })?;
+    Ok(User {
+        id: model.id,
+        email: model.email,
+        created_at: model.created_at,
+    })
+}
+
+/// The user with this id.
+///
+/// # Errors
+/// `UserNotFound`.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<User, Error> {
+    find(db, id).await?.ok_or(Error::UserNotFound(id))
+}
+
+/// The user a token names, or `None` if there is none (any more).
+///
+/// # Errors
+/// Database errors only.
+pub async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, Error> {
+    let Ok(id) = i32::try_from(id) else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find_by_id(id)
+        .select_only()
+        .columns([user::Column::Id, user::Column::Email, user::Column::CreatedAt])
+        .into_model::<User>()
+        .one(db)
+        .await?)
+}
+
+/// Id and password hash of the user with this email, compared case-insensitively.
+pub(crate) async fn find_credentials<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<(i32, String)>, Error> {
+    let email = email.trim().to_lowercase();
+    Ok(user::Entity::find()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Password])
+        // Matches the unique index on lower(email), which also covers rows adopted from the
+        // course that were stored in mixed case.
+        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email))
+        .into_tuple::<(i32, String)>()
+        .one(db)
+        .await?)
+}
