@@ -1,0 +1,158 @@
+//! Root, health, readiness, docs, routing (404, 405, both slash spellings) and CORS.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{assert_detail, json_of, spawn_app};
+
+#[tokio::test]
+async fn root_says_hello_world() {
+    let app = spawn_app().await;
+    let res = app.get("/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json_of(res).await, json!({"message": "Hello World"}));
+}
+
+#[tokio::test]
+async fn health_and_ready_answer_ok_without_a_token() {
+    let app = spawn_app().await;
+    for path in ["/health", "/ready", "/health/", "/ready/"] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert_eq!(json_of(res).await, json!({"status": "ok"}), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_json_404() {
+    let app = spawn_app().await;
+    for path in ["/nope", "/posts/1/extra", "/users/1/2", "/votes/"] {
+        let res = app.get(path, None).await;
+        assert_detail(res, 404, "Not Found").await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_are_json_405_with_allow() {
+    let app = spawn_app().await;
+    let cases = [
+        (Method::DELETE, "/posts/", "GET, POST"),
+        (Method::PUT, "/posts", "GET, POST"),
+        (Method::POST, "/posts/1", "GET, PUT, DELETE, PATCH"),
+        (Method::GET, "/login", "POST"),
+        (Method::GET, "/vote/", "POST"),
+        (Method::DELETE, "/", "GET"),
+        (Method::POST, "/health", "GET"),
+        (Method::PUT, "/users/me", "GET"),
+    ];
+    for (method, path, allow) in cases {
+        let res = app.request(method.clone(), path, None).send().await.unwrap();
+        assert_eq!(
+            res.headers().get("allow").map(|v| v.to_str().unwrap().to_owned()),
+            Some(allow.to_owned()),
+            "{method} {path}"
+        );
+        assert_detail(res, 405, "Method Not Allowed").await;
+    }
+}
+
+#[tokio::test]
+async fn both_slash_spellings_answer_the_same() {
+    let app = spawn_app().await;
+    let user = app.user("slash").await;
+    let post = app.post(&user, "slashes", true).await;
+    let id = post["id"].as_i64().unwrap();
+    for (a, b) in [
+        ("/posts/".to_owned(), "/posts".to_owned()),
+        (format!("/posts/{id}"), format!("/posts/{id}/")),
+        ("/users/me".to_owned(), "/users/me/".to_owned()),
+        ("/posts/latest".to_owned(), "/posts/latest/".to_owned()),
+    ] {
+        let ra = app.get(&a, Some(&user.token)).await;
+        let rb = app.get(&b, Some(&user.token)).await;
+        assert_eq!(ra.status(), StatusCode::OK, "{a}");
+        assert_eq!(rb.status(), StatusCode::OK, "{b}");
+        assert_eq!(json_of(ra).await, json_of(rb).await, "{a} vs {b}");
+    }
+    let res = app
+        .client
+        .post(app.url("/login/"))
+        .form(&[("username", user.email.as_str()), ("password", crate::helpers::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.vote(&user, id, 1).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = app
+        .request(Method::POST, "/vote", Some(&user.token))
+        .json(&json!({"post_id": id, "dir": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn docs_redoc_and_openapi_are_served() {
+    let app = spawn_app().await;
+    let res = app.get("/docs/", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("swagger"));
+    let res = app.get("/docs", None).await;
+    assert!(res.status().is_redirection());
+    assert_eq!(res.headers()["location"], "/docs/");
+    let res = app.get("/redoc", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().to_lowercase().contains("redoc"));
+    let res = app.get("/openapi.json", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc = json_of(res).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+}
+
+#[tokio::test]
+async fn cors_allows_any_origin_by_default_and_answers_preflight() {
+    let app = spawn_app().await;
+    let res = app
+        .request(Method::OPTIONS, "/posts/", None)
+        .header("Origin", "https://client.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "authorization, content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    assert!(res.headers().get("access-control-allow-credentials").is_none());
+    let res = app
+        .request(Method::GET, "/", None)
+        .header("Origin", "https://client.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+}
+
+#[tokio::test]
+async fn cors_origins_limit_who_is_allowed() {
+    let app = crate::helpers::spawn_app_with(&[("CORS_ORIGINS", "https://good.example")]).await;
+    let res = app
+        .request(Method::GET, "/", None)
+        .header("Origin", "https://good.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://good.example"
+    );
+    let res = app
+        .request(Method::GET, "/", None)
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}

@@ -1,0 +1,11 @@
+//! One integration binary, one module per resource.
+
+mod helpers;
+
+mod auth;
+mod health;
+mod migrations;
+mod posts;
+mod users;
+mod validation;
+mod votes;
