@@ -17,6 +17,19 @@ mod m20261125_000003_create_votes;
 
 pub use config::{ConfigError, database_url};
 
+/// An auto-incrementing integer primary key: `serial` on PostgreSQL, as the course's schema
+/// has it (sea-query would write an identity column), `integer ... autoincrement` on SQLite.
+fn serial_pk(manager: &SchemaManager, column: impl IntoIden) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    if manager.get_database_backend() == DbBackend::Postgres {
+        def.custom(Alias::new("serial"));
+    } else {
+        def.integer().auto_increment();
+    }
+    def.not_null().primary_key();
+    def
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

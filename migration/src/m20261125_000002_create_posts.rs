@@ -25,13 +25,7 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Posts::Table)
-                    .col(
-                        ColumnDef::new(Posts::Id)
-                            .integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(crate::serial_pk(manager, Posts::Id))
                     .col(ColumnDef::new(Posts::Title).string().not_null())
                     .col(ColumnDef::new(Posts::Content).string().not_null())
                     .col(

@@ -23,6 +23,8 @@ pub struct TestApp {
     pub client: Client,
     /// The same database the server uses, for arranging state directly.
     pub db: DatabaseConnection,
+    /// The URL the server was given, for opening more connections.
+    pub database_url: String,
     handle: ServerHandle,
     database: TestDatabase,
 }
@@ -109,6 +111,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         address,
         client,
         db,
+        database_url,
         handle,
         database,
     }
