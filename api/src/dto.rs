@@ -16,10 +16,7 @@ use crate::input::{Fields, FromJson};
 /// RFC 3339 in UTC with microseconds, the same on both databases:
 /// `2026-11-24T22:58:22.589889+00:00`.
 fn utc_micros<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(
-        &t.with_timezone(&Utc)
-            .format("%Y-%m-%dT%H:%M:%S%.6f+00:00"),
-    )
+    s.collect_str(&t.with_timezone(&Utc).format("%Y-%m-%dT%H:%M:%S%.6f+00:00"))
 }
 
 /// Registration: `POST /users/`.
@@ -44,7 +41,9 @@ pub struct NewUser {
 
 impl FromJson for NewUser {
     fn from_json(f: &mut Fields<'_>) -> Option<Self> {
-        let email = f.str("email").and_then(|e| f.check("email", Email::parse(&e)));
+        let email = f
+            .str("email")
+            .and_then(|e| f.check("email", Email::parse(&e)));
         let password = f
             .str("password")
             .and_then(|p| f.check("password", Password::parse(p)));
@@ -127,7 +126,9 @@ pub struct PostCreate {
 
 impl FromJson for NewPost {
     fn from_json(f: &mut Fields<'_>) -> Option<Self> {
-        let title = f.str("title").and_then(|t| f.check("title", PostTitle::parse(t)));
+        let title = f
+            .str("title")
+            .and_then(|t| f.check("title", PostTitle::parse(t)));
         let content = f
             .str("content")
             .and_then(|c| f.check("content", PostContent::parse(c)));

@@ -153,7 +153,9 @@ impl<T: FromJson + 'static> FromRequest for JsonBody<T> {
                     .with_ctx("error", e.to_string()),
                 )
             })?;
-            from_value(&value).map(JsonBody).map_err(ApiError::Validation)
+            from_value(&value)
+                .map(JsonBody)
+                .map_err(ApiError::Validation)
         })
     }
 }
@@ -183,8 +185,12 @@ impl FromRequest for IdPath {
                     if n >= 1 {
                         Ok(n)
                     } else {
-                        Err(FieldError::new(vec![], "greater_than", "Input should be greater than 0")
-                            .with_ctx("gt", 0))
+                        Err(FieldError::new(
+                            vec![],
+                            "greater_than",
+                            "Input should be greater than 0",
+                        )
+                        .with_ctx("gt", 0))
                     }
                 })
                 .map(IdPath)
@@ -270,7 +276,11 @@ fn list_params(query: &str) -> Result<ListParams, ApiError> {
             }
         }
     };
-    let limit = int("limit", ListParams::DEFAULT_LIMIT, Some(ListParams::MAX_LIMIT));
+    let limit = int(
+        "limit",
+        ListParams::DEFAULT_LIMIT,
+        Some(ListParams::MAX_LIMIT),
+    );
     let skip = int("skip", 0, None);
     let search = match SearchTerm::parse(last("search").cloned().unwrap_or_default()) {
         Ok(s) => Some(s),
@@ -283,13 +293,11 @@ fn list_params(query: &str) -> Result<ListParams, ApiError> {
         }
     };
     match (limit, skip, search) {
-        (Some(limit), Some(skip), Some(search)) if errors.is_empty() => {
-            Ok(ListParams(ListQuery {
-                limit: limit.unsigned_abs(),
-                skip: skip.unsigned_abs(),
-                search,
-            }))
-        }
+        (Some(limit), Some(skip), Some(search)) if errors.is_empty() => Ok(ListParams(ListQuery {
+            limit: limit.unsigned_abs(),
+            skip: skip.unsigned_abs(),
+            search,
+        })),
         _ => Err(ApiError::Validation(errors)),
     }
 }
@@ -378,15 +386,17 @@ async fn read_multipart(
     if content_length(req).is_some_and(|n| n > MAX_BODY as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
+    // A malformed form (no boundary, broken framing) is wrong input like any other: 422.
+    let malformed = |_| body_error("value_error", "Value error, invalid multipart form data");
     let mut form = Multipart::new(req.headers(), payload);
     let mut fields = Vec::new();
     let mut total = 0usize;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|_| ApiError::BadPayload)?;
+        let mut field = field.map_err(malformed)?;
         let name = field.name().unwrap_or_default().to_owned();
         let mut value = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| ApiError::BadPayload)?;
+            let chunk = chunk.map_err(malformed)?;
             total += chunk.len();
             if total > MAX_BODY {
                 return Err(ApiError::PayloadTooLarge);
@@ -406,9 +416,19 @@ mod tests {
     fn list_params_default_and_bounds() {
         let p = list_params("").ok().unwrap().0;
         assert_eq!((p.limit, p.skip, p.search.as_str()), (10, 0, ""));
-        let p = list_params("limit=100&skip=5&search=a%25b&limit=0").ok().unwrap().0;
+        let p = list_params("limit=100&skip=5&search=a%25b&limit=0")
+            .ok()
+            .unwrap()
+            .0;
         assert_eq!((p.limit, p.skip, p.search.as_str()), (0, 5, "a%b"));
-        for bad in ["limit=101", "limit=-1", "skip=-1", "limit=abc", "limit=1e3", "skip=1.5"] {
+        for bad in [
+            "limit=101",
+            "limit=-1",
+            "skip=-1",
+            "limit=abc",
+            "limit=1e3",
+            "skip=1.5",
+        ] {
             assert!(list_params(bad).is_err(), "{bad}");
         }
     }

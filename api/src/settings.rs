@@ -61,17 +61,18 @@ impl Settings {
     /// # Errors
     /// The first unusable variable.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let database_url = migration::database_url(&var)?;
 
         let production = match get("APP_ENV").map(|v| v.to_ascii_lowercase()).as_deref() {
             None | Some("development") | Some("dev") | Some("test") => false,
             Some("production") | Some("prod") => true,
             Some(_) => {
-                return Err(invalid(
-                    "APP_ENV",
-                    "must be development or production",
-                ));
+                return Err(invalid("APP_ENV", "must be development or production"));
             }
         };
         let secret = get("SECRET_KEY").unwrap_or_else(|| DEVELOPMENT_SECRET_KEY.to_owned());
@@ -129,8 +130,14 @@ impl Settings {
             auth,
             auto_migrate,
             cors_origins,
-            db_max_connections: u32::try_from(number(&get, "DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)
-                .unwrap_or(10),
+            db_max_connections: u32::try_from(number(
+                &get,
+                "DATABASE_MAX_CONNECTIONS",
+                10,
+                1,
+                1000,
+            )?)
+            .unwrap_or(10),
             db_acquire_timeout: secs("DATABASE_ACQUIRE_TIMEOUT_SECS", 3, 300)?,
             db_connect_timeout: secs("DATABASE_CONNECT_TIMEOUT_SECS", 10, 3600)?,
             workers: usize::try_from(number(&get, "WORKERS", cores as i64, 1, 256)?)
@@ -221,7 +228,10 @@ mod tests {
     fn production_refuses_the_development_key() {
         let err = settings(&[("APP_ENV", "production")]).unwrap_err();
         assert_eq!(err.variable, "SECRET_KEY");
-        assert!(err.to_string().starts_with("invalid configuration: SECRET_KEY"));
+        assert!(
+            err.to_string()
+                .starts_with("invalid configuration: SECRET_KEY")
+        );
         let key = "k".repeat(40);
         assert!(settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key)]).is_ok());
     }
@@ -254,6 +264,11 @@ mod tests {
             s.cors_origins.unwrap(),
             vec!["https://a.example", "http://localhost:3000"]
         );
-        assert!(settings(&[("CORS_ORIGINS", "*")]).unwrap().cors_origins.is_none());
+        assert!(
+            settings(&[("CORS_ORIGINS", "*")])
+                .unwrap()
+                .cors_origins
+                .is_none()
+        );
     }
 }

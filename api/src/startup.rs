@@ -99,7 +99,9 @@ impl Application {
                     // 413 before a byte of an oversized body is read, on every route.
                     if content_length(&req).is_some_and(|n| n > MAX_BODY as u64) {
                         let res = ApiError::PayloadTooLarge.error_response();
-                        return Either::Left(ready(Ok(req.into_response(res).map_into_right_body())));
+                        return Either::Left(ready(Ok(req
+                            .into_response(res)
+                            .map_into_right_body())));
                     }
                     if let Some(uri) = canonical_uri(req.uri()) {
                         req.match_info_mut().get_mut().update(&uri);
@@ -155,7 +157,10 @@ fn fallback(req: &HttpRequest, table: &RouteTable) -> ApiError {
 fn canonical_uri(uri: &Uri) -> Option<Uri> {
     let path = uri.path();
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    if !matches!(first, "users" | "posts" | "vote" | "login" | "health" | "ready") {
+    if !matches!(
+        first,
+        "users" | "posts" | "vote" | "login" | "health" | "ready"
+    ) {
         return None;
     }
     let trimmed = path.trim_end_matches('/');

@@ -14,7 +14,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid configuration: {} {}", self.variable, self.problem)
+        write!(
+            f,
+            "invalid configuration: {} {}",
+            self.variable, self.problem
+        )
     }
 }
 
@@ -118,7 +122,9 @@ mod tests {
     #[test]
     fn rejects_unknown_schemes_and_bad_ports() {
         assert_eq!(
-            url_of(&[("DATABASE_URL", "mysql://x")]).unwrap_err().variable,
+            url_of(&[("DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .variable,
             "DATABASE_URL"
         );
         assert_eq!(

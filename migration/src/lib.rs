@@ -6,8 +6,8 @@
 //! Also here: [`database_url`], the one place that turns configuration into a database URL, so
 //! the CLI and the server always agree on which database they talk to.
 
-pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::MigrationStatus;
+pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseConnection, DbBackend, TransactionTrait};
 
 mod config;
@@ -59,7 +59,7 @@ pub enum Command {
 }
 
 /// Key of the PostgreSQL advisory lock held while migrating ("posts" in ASCII).
-const LOCK_KEY: i64 = 0x706f_7374_73;
+const LOCK_KEY: i64 = 0x0070_6f73_7473;
 
 /// Runs `command` against `db`.
 ///

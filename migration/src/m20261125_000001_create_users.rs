@@ -22,7 +22,12 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Users::Table)
                     .col(crate::serial_pk(manager, Users::Id))
-                    .col(ColumnDef::new(Users::Email).string().not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Users::Email)
+                            .string()
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Users::Password).string().not_null())
                     .col(
                         ColumnDef::new(Users::CreatedAt)
@@ -38,9 +43,7 @@ impl MigrationTrait for Migration {
         // serves the login look-up `lower(email) = ?`. Same syntax on SQLite and PostgreSQL.
         manager
             .get_connection()
-            .execute_unprepared(
-                "CREATE UNIQUE INDEX ix_users_email_lower ON users (lower(email))",
-            )
+            .execute_unprepared("CREATE UNIQUE INDEX ix_users_email_lower ON users (lower(email))")
             .await?;
         Ok(())
     }

@@ -10,7 +10,10 @@ use clap::{Parser, Subcommand};
 use migration::{Command, sea_orm::Database};
 
 #[derive(Parser)]
-#[command(version, about = "Apply or inspect the posts API's database migrations")]
+#[command(
+    version,
+    about = "Apply or inspect the posts API's database migrations"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Cmd>,

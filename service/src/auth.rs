@@ -12,9 +12,9 @@ use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::Error;
 use crate::domain::Password;
 use crate::users;
-use crate::Error;
 
 /// How tokens and password hashes are made.
 #[derive(Clone)]
@@ -142,7 +142,11 @@ impl Auth {
     ///
     /// # Errors
     /// `Internal` if the blocking pool fails.
-    pub async fn check_password(&self, password: &str, hash: Option<String>) -> Result<bool, Error> {
+    pub async fn check_password(
+        &self,
+        password: &str,
+        hash: Option<String>,
+    ) -> Result<bool, Error> {
         // bcrypt ignores bytes past 72: a longer password must not match a hash made of its
         // first 72 (registration refuses such passwords, so none can be right).
         let too_long = password.len() > Password::MAX_BYTES;
@@ -244,7 +248,11 @@ mod tests {
         let p = Password::parse("correct horse".into()).unwrap();
         let h = a.hash_password(&p).await.unwrap();
         assert!(h.starts_with("$2b$04$"));
-        assert!(a.check_password("correct horse", Some(h.clone())).await.unwrap());
+        assert!(
+            a.check_password("correct horse", Some(h.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!a.check_password("wrong horse", Some(h)).await.unwrap());
         assert!(!a.check_password("correct horse", None).await.unwrap());
     }

@@ -29,7 +29,11 @@ impl Invalid {
     }
 
     fn too_short(min: usize, unit: &str) -> Self {
-        let unit = if min == 1 { unit.trim_end_matches('s') } else { unit };
+        let unit = if min == 1 {
+            unit.trim_end_matches('s')
+        } else {
+            unit
+        };
         Self {
             kind: "string_too_short",
             message: format!("String should have at least {min} {unit}"),
@@ -232,21 +236,33 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("  Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert_eq!(
+            Email::parse("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn email_without_at_or_with_nul_is_refused() {
         assert_eq!(Email::parse("nope").unwrap_err().kind, "value_error");
-        assert_eq!(Email::parse("a\0@b.com").unwrap_err().kind, "string_pattern_mismatch");
+        assert_eq!(
+            Email::parse("a\0@b.com").unwrap_err().kind,
+            "string_pattern_mismatch"
+        );
     }
 
     #[test]
     fn password_bounds_are_in_bytes() {
         assert!(Password::parse("a".repeat(8)).is_ok());
         assert!(Password::parse("a".repeat(72)).is_ok());
-        assert_eq!(Password::parse("a".repeat(7)).unwrap_err().kind, "string_too_short");
-        assert_eq!(Password::parse("a".repeat(73)).unwrap_err().kind, "string_too_long");
+        assert_eq!(
+            Password::parse("a".repeat(7)).unwrap_err().kind,
+            "string_too_short"
+        );
+        assert_eq!(
+            Password::parse("a".repeat(73)).unwrap_err().kind,
+            "string_too_long"
+        );
         // 36 two-byte characters are 72 bytes; 37 are one too many.
         assert!(Password::parse("é".repeat(36)).is_ok());
         assert!(Password::parse("é".repeat(37)).is_err());
@@ -261,9 +277,18 @@ mod tests {
     #[test]
     fn title_bounds_are_in_characters_and_blank_is_refused() {
         assert!(PostTitle::parse("é".repeat(300)).is_ok());
-        assert_eq!(PostTitle::parse("é".repeat(301)).unwrap_err().ctx, Some(("max_length", 300)));
-        assert_eq!(PostTitle::parse(String::new()).unwrap_err().kind, "string_too_short");
-        assert_eq!(PostTitle::parse("  \t".into()).unwrap_err().kind, "string_pattern_mismatch");
+        assert_eq!(
+            PostTitle::parse("é".repeat(301)).unwrap_err().ctx,
+            Some(("max_length", 300))
+        );
+        assert_eq!(
+            PostTitle::parse(String::new()).unwrap_err().kind,
+            "string_too_short"
+        );
+        assert_eq!(
+            PostTitle::parse("  \t".into()).unwrap_err().kind,
+            "string_pattern_mismatch"
+        );
     }
 
     #[test]

@@ -63,9 +63,7 @@ fn is_unavailable(err: &DbErr) -> bool {
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
             use sea_orm::sqlx::Error as S;
             match &**e {
-                S::Io(_) | S::Tls(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed => {
-                    true
-                }
+                S::Io(_) | S::Tls(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed => true,
                 S::Protocol(_) => true,
                 // 57P01..57P03: the server is shutting down or terminated this backend;
                 // 08xxx: connection exceptions. Both mean "try again shortly".

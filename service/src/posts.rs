@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, FixedOffset};
 use entity::{post, user, vote};
-use sea_orm::sea_query::{
-    Expr, ExprTrait, Func, LikeExpr, Query, SubQueryStatement,
-};
+use sea_orm::sea_query::extension::postgres::PgBinOper;
+use sea_orm::sea_query::extension::sqlite::SqliteExpr;
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -137,31 +137,86 @@ fn select_with_votes(viewer: i32) -> Select<post::Entity> {
         .filter(visible_to(viewer))
 }
 
-/// `%`, `_` and `\` stand for themselves in the search: escape them for `LIKE ... ESCAPE '\'`.
-fn like_pattern(term: &str) -> String {
-    let mut p = String::with_capacity(term.len() + 2);
-    p.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
+/// `c` and the characters that differ from it only in case, by Rust's Unicode tables
+/// (one-character mappings only, so `ß` stays `ß`).
+fn case_forms(c: char) -> Vec<char> {
+    fn single(mut mapped: impl Iterator<Item = char>) -> Option<char> {
+        match (mapped.next(), mapped.next()) {
+            (Some(m), None) => Some(m),
+            _ => None,
         }
-        p.push(c);
     }
-    p.push('%');
+    let lower = single(c.to_lowercase());
+    let upper = single(c.to_uppercase());
+    let mut forms = vec![c];
+    for form in [
+        lower,
+        upper,
+        lower.and_then(|l| single(l.to_uppercase())),
+        upper.and_then(|u| single(u.to_lowercase())),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
+}
+
+/// A SQLite `GLOB` pattern for "contains `term`, ignoring case": each letter becomes the class
+/// of its case forms; `*`, `?` and `[` are bracketed to stand for themselves.
+fn glob_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() * 4 + 2);
+    p.push('*');
+    for c in term.chars() {
+        let forms = case_forms(c);
+        if forms.len() > 1 {
+            p.push('[');
+            p.extend(forms);
+            p.push(']');
+        } else if matches!(c, '*' | '?' | '[') {
+            p.extend(['[', c, ']']);
+        } else {
+            p.push(c);
+        }
+    }
+    p.push('*');
     p
 }
 
-/// Title contains `term`, case-insensitively, identically on both databases for ASCII.
+/// A PostgreSQL regular expression (`~`) for "contains `term`, ignoring case": each letter
+/// becomes the class of its case forms; ASCII punctuation is quoted with `\`.
+fn regex_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() * 4);
+    for c in term.chars() {
+        let forms = case_forms(c);
+        if forms.len() > 1 {
+            p.push('[');
+            p.extend(forms);
+            p.push(']');
+        } else {
+            if c.is_ascii_punctuation() {
+                p.push('\\');
+            }
+            p.push(c);
+        }
+    }
+    p
+}
+
+/// Title contains `term` literally, ignoring case, identically on both databases.
+///
+/// Case is folded here, not by the database: SQLite's `LIKE` and `lower()` fold ASCII only,
+/// and PostgreSQL's `lower()` follows the database's locale, so each would answer
+/// differently for "É". Both patterns are built from the same [`case_forms`].
 fn title_contains(backend: DbBackend, term: &str) -> Expr {
     let title = Expr::col((post::Entity, post::Column::Title));
     match backend {
-        // lower() on both sides: case folding follows the database's locale, and a pg_trgm
-        // index on lower(title) can serve it.
-        DbBackend::Postgres => Expr::expr(Func::lower(title))
-            .like(LikeExpr::new(like_pattern(&term.to_lowercase())).escape('\\')),
-        // SQLite's LIKE ignores ASCII case by itself; its lower() only folds ASCII too, so
-        // lower-casing here would make "É" stop matching "É".
-        _ => title.like(LikeExpr::new(like_pattern(term)).escape('\\')),
+        DbBackend::Sqlite => title.glob(glob_pattern(term)),
+        // PostgreSQL, the only other backend built.
+        _ => title.binary(PgBinOper::Regex, regex_pattern(term)),
     }
 }
 
@@ -345,11 +400,23 @@ pub(crate) async fn is_visible<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::{glob_pattern, regex_pattern};
 
     #[test]
-    fn like_pattern_escapes_wildcards_and_the_escape() {
-        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
-        assert_eq!(like_pattern(""), "%%");
+    fn letters_become_classes_of_their_case_forms() {
+        assert_eq!(glob_pattern("Ab1"), "*[Aa][bB]1*");
+        assert_eq!(regex_pattern("Ab1"), "[Aa][bB]1");
+        assert_eq!(glob_pattern("é"), "*[éÉ]*");
+        assert_eq!(regex_pattern("ß"), "ß");
+    }
+
+    #[test]
+    fn wildcards_stand_for_themselves() {
+        assert_eq!(glob_pattern("%_*?[]\\"), "*%_[*][?][[]]\\*");
+        assert_eq!(
+            regex_pattern("%_.*?[](){}|^$+\\ x"),
+            "\\%\\_\\.\\*\\?\\[\\]\\(\\)\\{\\}\\|\\^\\$\\+\\\\ [xX]"
+        );
+        assert_eq!(glob_pattern(""), "**");
     }
 }

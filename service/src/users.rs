@@ -4,8 +4,8 @@ use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use entity::user;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, SqlErr,
 };
 
 use crate::Error;
@@ -73,7 +73,11 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, E
     };
     Ok(user::Entity::find_by_id(id)
         .select_only()
-        .columns([user::Column::Id, user::Column::Email, user::Column::CreatedAt])
+        .columns([
+            user::Column::Id,
+            user::Column::Email,
+            user::Column::CreatedAt,
+        ])
         .into_model::<User>()
         .one(db)
         .await?)

@@ -51,7 +51,7 @@ async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
         .db
         .execute_unprepared("SELECT 1")
         .await
-        .map_err(|e| service::Error::Unavailable(e))?;
+        .map_err(service::Error::Unavailable)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Status { status: "ok" }))

@@ -135,7 +135,9 @@ async fn replace_post(
         content: Some(new.content),
         published: Some(new.published),
     };
-    Ok(Json(posts::update(&state.db, &user, id, changes).await?.into()))
+    Ok(Json(
+        posts::update(&state.db, &user, id, changes).await?.into(),
+    ))
 }
 
 /// Changes some fields of a post of the caller's; `{}` changes nothing.
@@ -161,7 +163,9 @@ async fn patch_post(
     req: Authed<(IdPath, JsonBody<PatchIn>)>,
 ) -> Result<Json<PostOut>, ApiError> {
     let Authed(user, (IdPath(id), JsonBody(PatchIn(changes)))) = req;
-    Ok(Json(posts::update(&state.db, &user, id, changes).await?.into()))
+    Ok(Json(
+        posts::update(&state.db, &user, id, changes).await?.into(),
+    ))
 }
 
 /// Deletes a post of the caller's, and its votes.
@@ -180,10 +184,7 @@ async fn patch_post(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[delete("/posts/{id}")]
-async fn delete_post(
-    state: Data<AppState>,
-    req: Authed<IdPath>,
-) -> Result<HttpResponse, ApiError> {
+async fn delete_post(state: Data<AppState>, req: Authed<IdPath>) -> Result<HttpResponse, ApiError> {
     let Authed(user, IdPath(id)) = req;
     posts::delete(&state.db, &user, id).await?;
     Ok(HttpResponse::NoContent().finish())

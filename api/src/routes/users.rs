@@ -69,12 +69,8 @@ async fn me(req: Authed) -> HttpResponse {
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/users/{id}")]
-async fn get_user(
-    state: Data<AppState>,
-    req: Authed<IdPath>,
-) -> Result<HttpResponse, ApiError> {
+async fn get_user(state: Data<AppState>, req: Authed<IdPath>) -> Result<HttpResponse, ApiError> {
     let Authed(_, IdPath(id)) = req;
     let user = service::users::get(&state.db, id).await?;
     Ok(user_response(actix_web::http::StatusCode::OK, user))
 }
-

@@ -46,9 +46,15 @@ async fn wrong_methods_are_json_405_with_allow() {
         (Method::PUT, "/users/me", "GET"),
     ];
     for (method, path, allow) in cases {
-        let res = app.request(method.clone(), path, None).send().await.unwrap();
+        let res = app
+            .request(method.clone(), path, None)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
-            res.headers().get("allow").map(|v| v.to_str().unwrap().to_owned()),
+            res.headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_owned()),
             Some(allow.to_owned()),
             "{method} {path}"
         );
@@ -77,7 +83,10 @@ async fn both_slash_spellings_answer_the_same() {
     let res = app
         .client
         .post(app.url("/login/"))
-        .form(&[("username", user.email.as_str()), ("password", crate::helpers::PASSWORD)])
+        .form(&[
+            ("username", user.email.as_str()),
+            ("password", crate::helpers::PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -118,13 +127,20 @@ async fn cors_allows_any_origin_by_default_and_answers_preflight() {
         .request(Method::OPTIONS, "/posts/", None)
         .header("Origin", "https://client.example")
         .header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "authorization, content-type")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization, content-type",
+        )
         .send()
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
     assert_eq!(res.headers()["access-control-allow-origin"], "*");
-    assert!(res.headers().get("access-control-allow-credentials").is_none());
+    assert!(
+        res.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
     let res = app
         .request(Method::GET, "/", None)
         .header("Origin", "https://client.example")

@@ -102,7 +102,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let db = Database::connect(&database_url).await.expect("test connects");
+    let db = Database::connect(&database_url)
+        .await
+        .expect("test connects");
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -199,8 +201,12 @@ impl TestApp {
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post_json("/users/", None, &json!({"email": email, "password": password}))
-            .await
+        self.post_json(
+            "/users/",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {

@@ -18,7 +18,9 @@ fn tables_sql(backend: DbBackend) -> &'static str {
             "SELECT table_name AS name FROM information_schema.tables \
              WHERE table_schema = 'public' AND table_name IN ('users', 'posts', 'votes')"
         }
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'posts', 'votes')",
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'posts', 'votes')"
+        }
     }
 }
 
@@ -107,9 +109,15 @@ async fn rows_written_with_sql_defaults_read_back_through_the_entities() {
     assert_eq!(votes.len(), 1);
     assert!(posts[0].published, "published defaults to true");
     let age = Utc::now().signed_duration_since(posts[0].created_at);
-    assert!(age.num_seconds().abs() < 120, "created_at defaults to now: {age}");
+    assert!(
+        age.num_seconds().abs() < 120,
+        "created_at defaults to now: {age}"
+    );
     let age = Utc::now().signed_duration_since(users[0].created_at);
-    assert!(age.num_seconds().abs() < 120, "created_at defaults to now: {age}");
+    assert!(
+        age.num_seconds().abs() < 120,
+        "created_at defaults to now: {age}"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +152,9 @@ async fn entities_write_rows_that_the_api_reads() {
     .await
     .unwrap();
     let reader = app.user("reader").await;
-    let res = app.get(&format!("/posts/{}", post.id), Some(&reader.token)).await;
+    let res = app
+        .get(&format!("/posts/{}", post.id), Some(&reader.token))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = crate::helpers::json_of(res).await;
     assert_eq!(body["Post"]["title"], "from the entity");
@@ -176,15 +186,27 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
             "SELECT indexname AS name FROM pg_indexes \
              WHERE schemaname = 'public' AND indexname LIKE 'ix_%' ORDER BY indexname"
         }
-        _ => "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name",
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name"
+        }
     };
     let rows = app
         .db
         .query_all_raw(Statement::from_string(app.backend(), index_sql))
         .await
         .unwrap();
-    let names: Vec<String> = rows.iter().map(|r| r.try_get("", "name").unwrap()).collect();
-    assert_eq!(names, ["ix_posts_owner_id", "ix_users_email_lower", "ix_votes_post_id"]);
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "name").unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ix_posts_owner_id",
+            "ix_users_email_lower",
+            "ix_votes_post_id"
+        ]
+    );
     if app.backend() != DbBackend::Postgres {
         // SQLite has no information_schema; the tests above cover names and defaults there.
         return;
@@ -256,5 +278,12 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
         })
         .collect();
     // 'c' = ON DELETE CASCADE.
-    assert_eq!(fks, ["post_users_fk c", "votes_post_id_fkey c", "votes_user_id_fkey c"]);
+    assert_eq!(
+        fks,
+        [
+            "post_users_fk c",
+            "votes_post_id_fkey c",
+            "votes_user_id_fkey c"
+        ]
+    );
 }

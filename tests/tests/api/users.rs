@@ -23,7 +23,10 @@ async fn register_returns_201_with_the_user_in_order_and_no_password() {
     assert_eq!(res.headers()["cache-control"], "no-store");
     let text = res.text().await.unwrap();
     assert!(in_order(&text, &["id", "email", "created_at"]), "{text}");
-    assert!(!text.contains("password") && !text.contains(PASSWORD), "{text}");
+    assert!(
+        !text.contains("password") && !text.contains(PASSWORD),
+        "{text}"
+    );
     let user: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(user["email"], "new.user@example.com");
     assert_eq!(user.as_object().unwrap().len(), 3);
@@ -60,7 +63,11 @@ async fn registering_an_email_twice_in_any_case_is_409() {
         app.register("twice@example.com", PASSWORD).await.status(),
         StatusCode::CREATED
     );
-    for again in ["twice@example.com", "TWICE@Example.com", " twice@example.com "] {
+    for again in [
+        "twice@example.com",
+        "TWICE@Example.com",
+        " twice@example.com ",
+    ] {
         let res = app.register(again, PASSWORD).await;
         assert_detail(res, 409, "email already registered").await;
     }
@@ -83,7 +90,9 @@ async fn any_user_can_look_up_another_by_id() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
-    let res = app.get(&format!("/users/{}", bob.id), Some(&ann.token)).await;
+    let res = app
+        .get(&format!("/users/{}", bob.id), Some(&ann.token))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.unwrap();
     assert!(in_order(&text, &["id", "email", "created_at"]), "{text}");
