@@ -4,6 +4,7 @@
 use actix_web::App;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -48,13 +49,51 @@ impl Modify for Security {
     }
 }
 
+/// Every operation that touches the database can also fail with a 500; rather than repeat
+/// that on each handler, it is added here to each operation that documents a 503.
+struct ServerErrors;
+
+impl Modify for ServerErrors {
+    fn modify(&self, api: &mut Document) {
+        let error = ResponseBuilder::new()
+            .description("internal server error (details go to the log, never to the client)")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in api.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if op.responses.responses.contains_key("503") {
+                    op.responses
+                        .responses
+                        .insert("500".to_owned(), RefOr::T(error.clone()));
+                }
+            }
+        }
+    }
+}
+
 /// The whole document: every route registered in [`routes::configure`], nothing else.
 pub fn openapi() -> Document {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    // After the routes are in: `ApiDoc`'s own modifiers run before they are collected.
+    ServerErrors.modify(&mut api);
     api
 }
 

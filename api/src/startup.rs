@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
 use actix_web::http::{Method, Uri, header};
-use actix_web::middleware::Logger;
+use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpServer, ResponseError};
 use futures_util::future::{Either, ready};
@@ -111,6 +111,7 @@ impl Application {
                         r.map(ServiceResponse::map_into_left_body)
                     }))
                 })
+                .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(cors(cors_origins.as_deref()))
                 .wrap(Logger::new(r#"%{r}a "%r" %s %b %Dms"#))
         })

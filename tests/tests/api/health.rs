@@ -10,6 +10,7 @@ async fn root_says_hello_world() {
     let app = spawn_app().await;
     let res = app.get("/", None).await;
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(json_of(res).await, json!({"message": "Hello World"}));
 }
 
@@ -28,6 +29,7 @@ async fn unknown_paths_are_json_404() {
     let app = spawn_app().await;
     for path in ["/nope", "/posts/1/extra", "/users/1/2", "/votes/"] {
         let res = app.get(path, None).await;
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
         assert_detail(res, 404, "Not Found").await;
     }
 }
@@ -171,4 +173,84 @@ async fn cors_origins_limit_who_is_allowed() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_status_and_limit() {
+    let app = spawn_app().await;
+    let doc = json_of(app.get("/openapi.json", None).await).await;
+
+    let scheme = &doc["components"]["securitySchemes"]["OAuth2PasswordBearer"];
+    assert_eq!(scheme["type"], "oauth2");
+    assert_eq!(scheme["flows"]["password"]["tokenUrl"], "/login");
+
+    let expected_paths = [
+        "/", "/health", "/ready", "/users/", "/users/me", "/users/{id}", "/login", "/posts/",
+        "/posts/latest", "/posts/{id}", "/vote/",
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut expected = expected_paths.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+
+    let mut operation_ids = Vec::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let what = format!("{method} {path}");
+            operation_ids.push(op["operationId"].as_str().unwrap().to_owned());
+            let responses = op["responses"].as_object().unwrap();
+            let secured = op.get("security").is_some();
+            let has_body = op.get("requestBody").is_some();
+            let mut needed: Vec<&str> = Vec::new();
+            if secured {
+                needed.extend(["401", "500", "503"]);
+                assert_eq!(
+                    op["security"],
+                    json!([{"OAuth2PasswordBearer": []}]),
+                    "{what}"
+                );
+            }
+            if has_body {
+                needed.extend(["413", "422", "503"]);
+            }
+            if path.contains("{id}") {
+                needed.extend(["404", "422"]);
+            }
+            for status in needed {
+                let response = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{what} lacks {status}"));
+                assert!(
+                    response["content"]["application/json"]["schema"].is_object(),
+                    "{what} {status} has no body schema"
+                );
+            }
+        }
+    }
+    let count = operation_ids.len();
+    operation_ids.sort();
+    operation_ids.dedup();
+    assert_eq!(operation_ids.len(), count, "operationIds are unique");
+    assert_eq!(count, 15);
+
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["PostCreate"]["properties"]["title"]["maxLength"], 300);
+    assert_eq!(schemas["PostCreate"]["properties"]["title"]["minLength"], 1);
+    assert_eq!(schemas["PostCreate"]["properties"]["content"]["maxLength"], 20000);
+    assert_eq!(schemas["UserCreate"]["properties"]["password"]["minLength"], 8);
+    assert_eq!(schemas["UserCreate"]["properties"]["password"]["maxLength"], 72);
+    assert!(schemas["PostWithVotesOut"]["properties"]["Post"].is_object());
+    let vote = &paths["/vote/"]["post"]["responses"]["201"]["content"]["application/json"];
+    assert_eq!(vote["schema"]["$ref"], "#/components/schemas/Message");
+    let list = &paths["/posts/"]["get"]["parameters"];
+    let limit = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(limit["schema"]["maximum"], 100);
+    assert_eq!(limit["schema"]["minimum"], 0);
 }
