@@ -3,6 +3,8 @@
 
 use actix_web::App;
 use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{Flow, OAuth2, Password, Scopes, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -49,36 +51,63 @@ impl Modify for Security {
     }
 }
 
-/// Every operation that touches the database can also fail with a 500; rather than repeat
-/// that on each handler, it is added here to each operation that documents a 503.
-struct ServerErrors;
+/// Answers every route can give, added here rather than repeated on each handler:
+/// 413 (any request may declare an oversized body; it is refused before routing), 500 beside
+/// every 503 (routes that touch the database), and the headers that go with 401
+/// (`WWW-Authenticate`), 429 and 503 (`Retry-After`).
+struct CommonResponses;
 
-impl Modify for ServerErrors {
+impl Modify for CommonResponses {
     fn modify(&self, api: &mut Document) {
-        let error = ResponseBuilder::new()
-            .description("internal server error (details go to the log, never to the client)")
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
-            .build();
+        let error_body = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        let too_large = error_body("payload too large: request bodies are limited to 64 KiB");
+        let internal =
+            error_body("internal server error (details go to the log, never to the client)");
+        let string_header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(Some(Object::with_type(Type::String)))
+                .description(Some(description))
+                .build()
+        };
         for item in api.paths.paths.values_mut() {
-            for op in [
+            let operations = [
                 &mut item.get,
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
                 &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if op.responses.responses.contains_key("503") {
-                    op.responses
-                        .responses
-                        .insert("500".to_owned(), RefOr::T(error.clone()));
+            ];
+            for op in operations.into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                responses
+                    .entry("413".to_owned())
+                    .or_insert_with(|| RefOr::T(too_large.clone()));
+                if responses.contains_key("503") {
+                    responses
+                        .entry("500".to_owned())
+                        .or_insert_with(|| RefOr::T(internal.clone()));
+                }
+                for (status, name, description) in [
+                    ("401", "WWW-Authenticate", "Always `Bearer`"),
+                    ("429", "Retry-After", "Seconds to wait"),
+                    ("503", "Retry-After", "Seconds to wait"),
+                ] {
+                    if let Some(RefOr::T(response)) = responses.get_mut(status) {
+                        response
+                            .headers
+                            .entry(name.to_owned())
+                            .or_insert_with(|| RefOr::T(string_header(description)));
+                    }
                 }
             }
         }
@@ -93,7 +122,7 @@ pub fn openapi() -> Document {
         .configure(routes::configure)
         .split_for_parts();
     // After the routes are in: `ApiDoc`'s own modifiers run before they are collected.
-    ServerErrors.modify(&mut api);
+    CommonResponses.modify(&mut api);
     api
 }
 
@@ -122,7 +151,7 @@ impl RouteTable {
                 (segments(path), methods.join(", "))
             })
             .collect();
-        for path in ["/openapi.json", "/docs", "/redoc"] {
+        for path in ["/openapi.json", "/docs", "/docs/", "/docs/{file}", "/redoc"] {
             routes.push((segments(path), "GET".to_owned()));
         }
         RouteTable(routes)

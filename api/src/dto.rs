@@ -120,7 +120,7 @@ pub struct PostCreate {
     #[schema(min_length = 1, max_length = 20000)]
     pub content: String,
     /// Drafts (`false`) are visible to their owner only.
-    #[schema(default = true)]
+    #[schema(default = true, nullable = false)]
     pub published: Option<bool>,
 }
 

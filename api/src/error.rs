@@ -10,7 +10,7 @@ use service::domain::Invalid;
 use crate::dto::{ErrorBody, ValidationErrorBody};
 
 /// One step of a validation error's location: a key or an array index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Loc {
     Key(String),
@@ -31,7 +31,7 @@ pub struct FieldError {
     #[serde(rename = "type")]
     pub kind: String,
     /// Where: `"body"`, `"query"` or `"path"`, then the field.
-    #[schema(value_type = Vec<Object>, example = json!(["body", "title"]))]
+    #[schema(example = json!(["body", "title"]))]
     pub loc: Vec<Loc>,
     /// What is wrong, for people.
     pub msg: String,
@@ -115,6 +115,7 @@ impl ResponseError for ApiError {
                 S::Forbidden | S::InvalidCredentials => StatusCode::FORBIDDEN,
                 S::EmailTaken | S::AlreadyVoted { .. } => StatusCode::CONFLICT,
                 S::InvalidToken => StatusCode::UNAUTHORIZED,
+                S::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 S::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 S::Db(_) | S::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
@@ -153,6 +154,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            ApiError::Service(service::Error::TooManyAttempts { retry_after_secs }) => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

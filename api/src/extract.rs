@@ -143,10 +143,12 @@ impl<T: FromJson + 'static> FromRequest for JsonBody<T> {
                     "Input should be a valid dictionary or object to extract fields from",
                 ));
             }
-            let value: Value = serde_json::from_slice(&body).map_err(|e| {
+            // A UTF-8 byte-order mark is not JSON, but Python's json (FastAPI) skips it.
+            let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body);
+            let value: Value = serde_json::from_slice(body).map_err(|e| {
                 ApiError::validation(
                     FieldError::new(
-                        vec![Loc::from("body"), Loc::Index(byte_offset(&body, &e))],
+                        vec![Loc::from("body"), Loc::Index(byte_offset(body, &e))],
                         "json_invalid",
                         "JSON decode error",
                     )
@@ -199,6 +201,31 @@ impl FromRequest for IdPath {
                     ApiError::validation(e)
                 }),
         )
+    }
+}
+
+/// The `{id}` path segment and a JSON body, with every problem of both reported at once.
+pub struct IdAndBody<T>(pub i64, pub T);
+
+impl<T: FromJson + 'static> FromRequest for IdAndBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let id = IdPath::from_request(req, payload).into_inner();
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move {
+            match (id, body.await) {
+                (Ok(IdPath(id)), Ok(JsonBody(body))) => Ok(IdAndBody(id, body)),
+                (Err(ApiError::Validation(mut path)), Err(ApiError::Validation(body))) => {
+                    path.extend(body);
+                    Err(ApiError::Validation(path))
+                }
+                // A body that could not be read at all (413) outranks a bad id.
+                (_, Err(e @ (ApiError::PayloadTooLarge | ApiError::BadPayload))) => Err(e),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            }
+        })
     }
 }
 
@@ -378,30 +405,24 @@ fn credentials(fields: &[(String, String)]) -> Result<Credentials, ApiError> {
     }
 }
 
-/// The text fields of a multipart form, at most [`MAX_BODY`] bytes in all.
+/// The text fields of a multipart form. The whole body is read first, through the same
+/// 64 KiB limit as every other body (boundaries and part headers count too).
 async fn read_multipart(
     req: &HttpRequest,
-    payload: Payload,
+    mut payload: Payload,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    if content_length(req).is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(ApiError::PayloadTooLarge);
-    }
+    let body = read_body(req, &mut payload).await?.freeze();
     // A malformed form (no boundary, broken framing) is wrong input like any other: 422.
     let malformed = |_| body_error("value_error", "Value error, invalid multipart form data");
-    let mut form = Multipart::new(req.headers(), payload);
+    let whole = futures_util::stream::once(std::future::ready(Ok(body)));
+    let mut form = Multipart::new(req.headers(), whole);
     let mut fields = Vec::new();
-    let mut total = 0usize;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(malformed)?;
         let name = field.name().unwrap_or_default().to_owned();
         let mut value = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(malformed)?;
-            total += chunk.len();
-            if total > MAX_BODY {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            value.extend_from_slice(&chunk);
+            value.extend_from_slice(&chunk.map_err(malformed)?);
         }
         fields.push((name, String::from_utf8_lossy(&value).into_owned()));
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 pub use migration::ConfigError;
 use service::auth::AuthConfig;
+use service::throttle::ThrottleConfig;
 
 /// The JWT key used when `SECRET_KEY` is unset. Fine for trying the API out; refused when
 /// `APP_ENV=production`.
@@ -22,6 +23,9 @@ pub struct Settings {
     pub port: u16,
     pub production: bool,
     pub auth: AuthConfig,
+    /// Failed-login limits (`LOGIN_MAX_FAILURES`, `LOGIN_MAX_FAILURES_PER_CLIENT`,
+    /// `LOGIN_FAILURE_WINDOW_SECS`).
+    pub login_throttle: ThrottleConfig,
     /// Apply pending migrations at start (`AUTO_MIGRATE`, default true).
     pub auto_migrate: bool,
     /// Allowed CORS origins; `None` allows any origin (without credentials).
@@ -122,8 +126,22 @@ impl Settings {
         let secs = |name, default, max| {
             number(&get, name, default, 1, max).map(|s| Duration::from_secs(s.unsigned_abs()))
         };
+        let login_throttle = ThrottleConfig {
+            max_per_account: u32::try_from(number(&get, "LOGIN_MAX_FAILURES", 10, 0, 1_000_000)?)
+                .unwrap_or(10),
+            max_per_client: u32::try_from(number(
+                &get,
+                "LOGIN_MAX_FAILURES_PER_CLIENT",
+                100,
+                0,
+                1_000_000,
+            )?)
+            .unwrap_or(100),
+            window: secs("LOGIN_FAILURE_WINDOW_SECS", 300, 86_400)?,
+        };
         Ok(Settings {
             database_url,
+            login_throttle,
             host,
             port,
             production,

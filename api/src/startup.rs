@@ -5,13 +5,14 @@ use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
-use actix_web::http::{Method, Uri, header};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::http::{Method, StatusCode, Uri, header};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpServer, ResponseError};
 use futures_util::future::{Either, ready};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use service::auth::Auth;
+use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
 use utoipa_redoc::{Redoc, Servable};
 use utoipa_swagger_ui::SwaggerUi;
@@ -71,7 +72,11 @@ impl Application {
 
         let auth = Auth::new(&settings.auth);
         auth.warm_up();
-        let state = Data::new(AppState { db, auth });
+        let state = Data::new(AppState {
+            db,
+            auth,
+            login_throttle: LoginThrottle::new(settings.login_throttle),
+        });
         let api = docs::openapi();
         let table = RouteTable::new(&api);
         let cors_origins = settings.cors_origins.clone();
@@ -111,6 +116,7 @@ impl Application {
                         r.map(ServiceResponse::map_into_left_body)
                     }))
                 })
+                .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, json_not_found))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(cors(cors_origins.as_deref()))
                 .wrap(Logger::new(r#"%{r}a "%r" %s %b %Dms"#))
@@ -142,6 +148,17 @@ impl Application {
     }
 }
 
+/// Gives an empty-bodied 404 (Swagger UI's answer for a file it does not have) the contract's
+/// JSON body; our own 404s already have one and pass through untouched.
+fn json_not_found<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    if res.headers().contains_key(header::CONTENT_TYPE) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (req, _) = res.into_parts();
+    let res = ServiceResponse::new(req, ApiError::NoRoute.error_response());
+    Ok(ErrorHandlerResponse::Response(res.map_into_right_body()))
+}
+
 /// 405 with `Allow` when the path exists under another method, else 404.
 fn fallback(req: &HttpRequest, table: &RouteTable) -> ApiError {
     match table.allowed(req.path()) {
@@ -158,9 +175,10 @@ fn fallback(req: &HttpRequest, table: &RouteTable) -> ApiError {
 fn canonical_uri(uri: &Uri) -> Option<Uri> {
     let path = uri.path();
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    // `/docs/` is Swagger UI's own spelling (`/docs` redirects there): not ours to change.
     if !matches!(
         first,
-        "users" | "posts" | "vote" | "login" | "health" | "ready"
+        "users" | "posts" | "vote" | "login" | "health" | "ready" | "redoc" | "openapi.json"
     ) {
         return None;
     }
@@ -257,6 +275,8 @@ mod tests {
         assert_eq!(c("/login/").as_deref(), Some("/login"));
         assert_eq!(c("/vote").as_deref(), Some("/vote/"));
         assert_eq!(c("/docs/"), None);
+        assert_eq!(c("/redoc/").as_deref(), Some("/redoc"));
+        assert_eq!(c("/openapi.json/").as_deref(), Some("/openapi.json"));
         assert_eq!(c("/"), None);
     }
 

@@ -4,6 +4,7 @@
 //! tokio's blocking pool, and a semaphore keeps at most one per core in flight, so a login
 //! flood queues here instead of starving everything else.
 
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use chrono::Utc;
@@ -14,6 +15,7 @@ use tokio::sync::Semaphore;
 
 use crate::Error;
 use crate::domain::Password;
+use crate::throttle::LoginThrottle;
 use crate::users;
 
 /// How tokens and password hashes are made.
@@ -75,6 +77,7 @@ impl Auth {
         // jsonwebtoken's default is 60 s; an expired token is expired.
         validation.leeway = 0;
         validation.validate_aud = false;
+        validation.validate_nbf = true;
         validation.required_spec_claims = ["exp".to_owned()].into();
         Self {
             encoding: EncodingKey::from_secret(config.secret.as_bytes()),
@@ -181,24 +184,47 @@ fn dummy_hash(cell: &OnceLock<String>, cost: u32) -> &str {
     cell.get_or_init(|| bcrypt::hash("not a real password", cost).unwrap_or_default())
 }
 
+/// A login attempt.
+pub struct LoginAttempt<'a> {
+    /// The email, in any case.
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The client's address, for throttling; `None` when unknown.
+    pub client: Option<IpAddr>,
+}
+
 /// Logs in with an email (any case) and password.
 ///
 /// # Errors
-/// `InvalidCredentials` for an unknown email or a wrong password, alike in answer and in time.
+/// `TooManyAttempts` while the account or client is throttled (checked before any bcrypt
+/// work); `InvalidCredentials` for an unknown email or a wrong password, alike in answer and
+/// in time.
 pub async fn login<C: ConnectionTrait>(
     db: &C,
     auth: &Auth,
-    username: &str,
-    password: &str,
+    throttle: &LoginThrottle,
+    attempt: LoginAttempt<'_>,
 ) -> Result<Token, Error> {
-    let found = users::find_credentials(db, username).await?;
+    let account = attempt.username.trim().to_lowercase();
+    if let Some(wait) = throttle.blocked_for(&account, attempt.client) {
+        return Err(Error::TooManyAttempts {
+            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        });
+    }
+    let found = users::find_credentials(db, &account).await?;
     let (user_id, hash) = match found {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
     };
-    match (auth.check_password(password, hash).await?, user_id) {
-        (true, Some(id)) => auth.issue(id),
-        _ => Err(Error::InvalidCredentials),
+    match (auth.check_password(attempt.password, hash).await?, user_id) {
+        (true, Some(id)) => {
+            throttle.succeeded(&account);
+            auth.issue(id)
+        }
+        _ => {
+            throttle.failed(&account, attempt.client);
+            Err(Error::InvalidCredentials)
+        }
     }
 }
 

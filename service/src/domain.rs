@@ -98,13 +98,59 @@ impl Email {
                 "value is not a valid email address: the address is too long",
             ));
         }
-        if !email.validate_email() {
-            return Err(Invalid::new(
+        match Self::problem(&email) {
+            None => Ok(Self(email)),
+            Some(why) => Err(Invalid::new(
                 "value_error",
-                "value is not a valid email address",
-            ));
+                format!("value is not a valid email address: {why}"),
+            )),
         }
-        Ok(Self(email))
+    }
+
+    /// What is wrong with an address, by the rules pydantic's `EmailStr` (email-validator)
+    /// applies: the validator crate's syntax check, plus dot placement in the local part and
+    /// a dotted, non-literal domain. Internationalised local parts are allowed (SMTPUTF8).
+    fn problem(email: &str) -> Option<&'static str> {
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return Some("an address needs an @");
+        };
+        if local.is_empty() || domain.is_empty() {
+            return Some("an address needs text before and after the @");
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Some(
+                "the part before the @ cannot start or end with a dot or have two in a row",
+            );
+        }
+        if domain.starts_with('[') {
+            return Some("address literals are not accepted");
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 || labels.iter().any(|l| l.is_empty()) {
+            return Some("the domain must be a dotted name, like example.com");
+        }
+        if labels
+            .last()
+            .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Some("the domain must be a name, not a number");
+        }
+        // The validator crate checks the local part as ASCII; letters beyond ASCII are fine
+        // there (SMTPUTF8), so stand them in with an ASCII letter for its check.
+        let ascii_local: String = local
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() && !c.is_ascii() {
+                    'x'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        if !format!("{ascii_local}@{domain}").validate_email() {
+            return Some("the address is not well formed");
+        }
+        None
     }
 
     pub fn as_str(&self) -> &str {
@@ -240,6 +286,33 @@ mod tests {
             Email::parse("  Ann@Example.COM ").unwrap().as_str(),
             "ann@example.com"
         );
+    }
+
+    #[test]
+    fn email_rules_follow_pydantic() {
+        for bad in [
+            ".a@c.com",
+            "a.@c.com",
+            "a..b@c.com",
+            "a@b",
+            "a@localhost",
+            "a@[127.0.0.1]",
+            "a@1.2.3.4",
+            "@c.com",
+            "a@",
+            "a b@c.com",
+            "a@c..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} should be refused");
+        }
+        for good in [
+            "a@c.com",
+            "a.b+tag@sub.example.org",
+            "ünï@example.com",
+            "x@bücher.de",
+        ] {
+            assert!(Email::parse(good).is_ok(), "{good} should be accepted");
+        }
     }
 
     #[test]

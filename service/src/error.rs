@@ -29,6 +29,10 @@ pub enum Error {
     /// 403: unknown email or wrong password (deliberately indistinguishable).
     #[error("Invalid Credentials")]
     InvalidCredentials,
+    /// 429: too many failed logins for this account or from this client; retry after the
+    /// given number of seconds.
+    #[error("too many login attempts")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// 401: a bearer token that is malformed, forged, expired or names no user.
     #[error("Could not validate credentials")]
     InvalidToken,
@@ -65,11 +69,18 @@ fn is_unavailable(err: &DbErr) -> bool {
             match &**e {
                 S::Io(_) | S::Tls(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed => true,
                 S::Protocol(_) => true,
-                // 57P01..57P03: the server is shutting down or terminated this backend;
-                // 08xxx: connection exceptions. Both mean "try again shortly".
-                S::Database(db) => db
-                    .code()
-                    .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+                // PostgreSQL 57P01..57P03: the server is shutting down or terminated this
+                // backend; 08xxx: connection exceptions. SQLite 5/6 (SQLITE_BUSY/LOCKED,
+                // with their extended codes): another writer held the file past the busy
+                // timeout. All mean "try again shortly".
+                S::Database(db) => db.code().is_some_and(|c| {
+                    c.starts_with("57P")
+                        || c.starts_with("08")
+                        || (db
+                            .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                            .is_some()
+                            && c.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)))
+                }),
                 _ => false,
             }
         }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod domain;
 mod error;
 pub mod posts;
+pub mod throttle;
 pub mod users;
 pub mod votes;
 

@@ -8,7 +8,7 @@ use crate::dto::{
     ErrorBody, PatchIn, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
 };
 use crate::error::ApiError;
-use crate::extract::{Authed, IdPath, JsonBody, ListParams};
+use crate::extract::{Authed, IdAndBody, IdPath, JsonBody, ListParams};
 use crate::state::AppState;
 
 /// Published posts and the caller's own drafts, newest first, with vote counts.
@@ -127,9 +127,9 @@ async fn get_post(
 #[put("/posts/{id}")]
 async fn replace_post(
     state: Data<AppState>,
-    req: Authed<(IdPath, JsonBody<NewPost>)>,
+    req: Authed<IdAndBody<NewPost>>,
 ) -> Result<Json<PostOut>, ApiError> {
-    let Authed(user, (IdPath(id), JsonBody(new))) = req;
+    let Authed(user, IdAndBody(id, new)) = req;
     let changes = PostChanges {
         title: Some(new.title),
         content: Some(new.content),
@@ -160,9 +160,9 @@ async fn replace_post(
 #[patch("/posts/{id}")]
 async fn patch_post(
     state: Data<AppState>,
-    req: Authed<(IdPath, JsonBody<PatchIn>)>,
+    req: Authed<IdAndBody<PatchIn>>,
 ) -> Result<Json<PostOut>, ApiError> {
-    let Authed(user, (IdPath(id), JsonBody(PatchIn(changes)))) = req;
+    let Authed(user, IdAndBody(id, PatchIn(changes))) = req;
     Ok(Json(
         posts::update(&state.db, &user, id, changes).await?.into(),
     ))

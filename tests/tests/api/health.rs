@@ -120,6 +120,22 @@ async fn docs_redoc_and_openapi_are_served() {
     assert_eq!(res.status(), StatusCode::OK);
     let doc = json_of(res).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/redoc/", "/openapi.json/"] {
+        assert_eq!(app.get(path, None).await.status(), StatusCode::OK, "{path}");
+    }
+    assert_detail(
+        app.get("/docs/no-such-file.js", None).await,
+        404,
+        "Not Found",
+    )
+    .await;
+    let res = app
+        .request(Method::POST, "/docs/", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["allow"], "GET");
+    assert_detail(res, 405, "Method Not Allowed").await;
 }
 
 #[tokio::test]
@@ -185,8 +201,17 @@ async fn the_openapi_document_describes_every_route_status_and_limit() {
     assert_eq!(scheme["flows"]["password"]["tokenUrl"], "/login");
 
     let expected_paths = [
-        "/", "/health", "/ready", "/users/", "/users/me", "/users/{id}", "/login", "/posts/",
-        "/posts/latest", "/posts/{id}", "/vote/",
+        "/",
+        "/health",
+        "/ready",
+        "/users/",
+        "/users/me",
+        "/users/{id}",
+        "/login",
+        "/posts/",
+        "/posts/latest",
+        "/posts/{id}",
+        "/vote/",
     ];
     let paths = doc["paths"].as_object().unwrap();
     let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
@@ -236,11 +261,23 @@ async fn the_openapi_document_describes_every_route_status_and_limit() {
     assert_eq!(count, 15);
 
     let schemas = &doc["components"]["schemas"];
-    assert_eq!(schemas["PostCreate"]["properties"]["title"]["maxLength"], 300);
+    assert_eq!(
+        schemas["PostCreate"]["properties"]["title"]["maxLength"],
+        300
+    );
     assert_eq!(schemas["PostCreate"]["properties"]["title"]["minLength"], 1);
-    assert_eq!(schemas["PostCreate"]["properties"]["content"]["maxLength"], 20000);
-    assert_eq!(schemas["UserCreate"]["properties"]["password"]["minLength"], 8);
-    assert_eq!(schemas["UserCreate"]["properties"]["password"]["maxLength"], 72);
+    assert_eq!(
+        schemas["PostCreate"]["properties"]["content"]["maxLength"],
+        20000
+    );
+    assert_eq!(
+        schemas["UserCreate"]["properties"]["password"]["minLength"],
+        8
+    );
+    assert_eq!(
+        schemas["UserCreate"]["properties"]["password"]["maxLength"],
+        72
+    );
     assert!(schemas["PostWithVotesOut"]["properties"]["Post"].is_object());
     let vote = &paths["/vote/"]["post"]["responses"]["201"]["content"]["application/json"];
     assert_eq!(vote["schema"]["$ref"], "#/components/schemas/Message");

@@ -6,6 +6,7 @@ mod auth;
 mod health;
 mod migrations;
 mod posts;
+mod security;
 mod users;
 mod validation;
 mod votes;

@@ -426,6 +426,11 @@ async fn an_invalid_email_is_422_at_body_email() {
         ("two at signs", "ann@@example.com"),
         ("a space inside", "ann smith@example.com"),
         ("longer than 254", too_long.as_str()),
+        ("a leading dot", ".ann@example.com"),
+        ("two dots in a row", "ann..smith@example.com"),
+        ("an undotted domain", "ann@localhost"),
+        ("an address literal", "ann@[127.0.0.1]"),
+        ("a numeric top-level domain", "ann@1.2.3.4"),
     ];
     for (case, email) in cases {
         let res = app.register(email, PASSWORD).await;
@@ -447,6 +452,12 @@ async fn an_invalid_email_is_422_at_body_email() {
         res.status(),
         StatusCode::CREATED,
         "a valid address with + and subdomains"
+    );
+    let res = app.register("ünï@example.com", PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "an internationalised local part"
     );
 }
 
@@ -604,11 +615,12 @@ async fn post_chunked(
     app: &TestApp,
     path: &str,
     token: Option<&str>,
+    content_type: &str,
     body: Vec<u8>,
 ) -> (u16, String) {
     let addr = app.address.trim_start_matches("http://").to_owned();
     let mut request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\n\
          Transfer-Encoding: chunked\r\nConnection: close\r\n"
     );
     if let Some(token) = token {
@@ -656,12 +668,25 @@ async fn a_chunked_body_over_64_kib_without_content_length_is_413() {
     let routes = json_routes(&app).await;
     // The raw client works: a small chunked body gets through.
     let small = json!({"email": "chunked@example.com", "password": PASSWORD}).to_string();
-    let (status, text) = post_chunked(&app, "/users/", None, small.into_bytes()).await;
+    let (status, text) = post_chunked(
+        &app,
+        "/users/",
+        None,
+        "application/json",
+        small.into_bytes(),
+    )
+    .await;
     assert_eq!(status, 201, "{text}");
     let over = json_of_length(64 * 1024 + 1).into_bytes();
     for route in &routes {
-        let (status, text) =
-            post_chunked(&app, route.path, route.token.as_deref(), over.clone()).await;
+        let (status, text) = post_chunked(
+            &app,
+            route.path,
+            route.token.as_deref(),
+            "application/json",
+            over.clone(),
+        )
+        .await;
         assert_eq!(status, 413, "{}: {text}", route.path);
         assert!(
             text.contains(r#"{"detail":"payload too large"}"#),
@@ -670,6 +695,72 @@ async fn a_chunked_body_over_64_kib_without_content_length_is_413() {
         );
     }
     assert_still_answers(&app, "a chunked 413").await;
+}
+
+#[tokio::test]
+async fn a_chunked_multipart_login_over_64_kib_is_413_however_small_its_fields() {
+    let app = spawn_app().await;
+    app.user("ann").await;
+    // Thousands of empty parts: the fields hold nothing, the framing is over the limit.
+    let mut body = Vec::new();
+    for _ in 0..2_000 {
+        body.extend_from_slice(b"--BB\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\n\r\n");
+    }
+    body.extend_from_slice(
+        b"--BB\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nann@example.com\r\n\
+          --BB\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\ncorrect horse battery\r\n\
+          --BB--\r\n",
+    );
+    assert!(body.len() > 64 * 1024);
+    let ct = "multipart/form-data; boundary=BB";
+    let (status, text) = post_chunked(&app, "/login", None, ct, body).await;
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains(r#"{"detail":"payload too large"}"#), "{text}");
+}
+
+#[tokio::test]
+async fn a_bad_path_id_and_a_bad_body_are_reported_together() {
+    let app = spawn_app().await;
+    let user = app.user("ann").await;
+    for method in [reqwest::Method::PUT, reqwest::Method::PATCH] {
+        let res = app
+            .send_json(
+                method.clone(),
+                "/posts/abc",
+                Some(&user.token),
+                &json!({"title": ""}),
+            )
+            .await;
+        let body = json_of_422(res, "bad id and body").await;
+        assert!(
+            has_entry(&body, &json!(["path", "id"]), Some("int_parsing")),
+            "{method}: {body}"
+        );
+        assert!(
+            has_entry(&body, &json!(["body", "title"]), Some("string_too_short")),
+            "{method}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_json_body_with_a_byte_order_mark_is_read() {
+    let app = spawn_app().await;
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend_from_slice(
+        json!({"email": "bom@example.com", "password": PASSWORD})
+            .to_string()
+            .as_bytes(),
+    );
+    let res = app
+        .client
+        .post(app.url("/users/"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
