@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod concurrency;
 mod health;
 mod migrations;
 mod posts;
