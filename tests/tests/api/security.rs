@@ -120,3 +120,130 @@ async fn a_token_not_valid_before_a_future_time_is_refused() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_200_kb_authorization_header_is_refused_and_the_server_keeps_answering() {
+    let app = spawn_app_with(&[]).await;
+    let huge = format!("Bearer {}", "a".repeat(200 * 1024));
+    // The server may answer 431 and close before reading everything: a reset is fine, a
+    // success or a 5xx is not.
+    if let Ok(res) = app
+        .request(reqwest::Method::GET, "/posts/", None)
+        .header("Authorization", huge)
+        .send()
+        .await
+    {
+        let status = res.status().as_u16();
+        assert!(status == 431 || status == 401, "got {status}");
+    }
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_emails_and_wrong_passwords_take_about_as_long() {
+    // A real cost, so bcrypt dominates the time of each answer.
+    let app = spawn_app_with(&[("BCRYPT_COST", "8"), ("LOGIN_MAX_FAILURES", "0")]).await;
+    let ann = app.user("ann").await;
+    let mut unknown = Vec::new();
+    let mut wrong = Vec::new();
+    // Interleaved, so drift in the machine's load hits both alike.
+    for n in 0..11 {
+        let started = std::time::Instant::now();
+        let res = app.login(&format!("nobody{n}@example.com"), PASSWORD).await;
+        unknown.push(started.elapsed());
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let started = std::time::Instant::now();
+        let res = app.login(&ann.email, "wrong password").await;
+        wrong.push(started.elapsed());
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    unknown.sort();
+    wrong.sort();
+    let (u, w) = (unknown[5].as_secs_f64(), wrong[5].as_secs_f64());
+    // Without the dummy hash an unknown email would answer in a fraction of the time.
+    assert!(
+        u / w > 0.5 && u / w < 2.0,
+        "medians: unknown {u:.4}s, wrong {w:.4}s"
+    );
+}
+
+#[tokio::test]
+async fn a_login_flood_does_not_hold_up_other_routes() {
+    // One hash at a time, at a real cost: twenty logins queue for a while.
+    let app = spawn_app_with(&[
+        ("BCRYPT_COST", "10"),
+        ("BCRYPT_CONCURRENCY", "1"),
+        ("LOGIN_MAX_FAILURES", "0"),
+        ("LOGIN_MAX_FAILURES_PER_CLIENT", "0"),
+    ])
+    .await;
+    let ann = app.user("ann").await;
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let req = app.client.post(app.url("/login")).form(&[
+            ("username", ann.email.as_str()),
+            ("password", "wrong password"),
+        ]);
+        flood.spawn(async move { req.send().await.map(|r| r.status()) });
+    }
+    // While the logins queue, reads are answered: each completes before the flood does.
+    for _ in 0..5 {
+        let res = app.get("/posts/", Some(&ann.token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    while let Some(done) = flood.try_join_next() {
+        assert_eq!(done.unwrap().unwrap(), StatusCode::FORBIDDEN);
+    }
+    assert!(
+        !flood.is_empty(),
+        "the reads should have finished while logins were still queued"
+    );
+    for status in flood.join_all().await {
+        assert_eq!(status.unwrap(), StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn hostile_query_strings_are_422_never_500() {
+    let app = spawn_app_with(&[]).await;
+    let ann = app.user("ann").await;
+    let long = "x".repeat(10 * 1024);
+    let cases = [
+        ("negative limit", "limit=-1".to_owned(), "limit"),
+        (
+            "huge limit",
+            "limit=99999999999999999999999".to_owned(),
+            "limit",
+        ),
+        ("exponent", "limit=1e3".to_owned(), "limit"),
+        ("letters", "skip=abc".to_owned(), "skip"),
+        ("negative skip", "skip=-5".to_owned(), "skip"),
+        (
+            "huge skip",
+            "skip=99999999999999999999999".to_owned(),
+            "skip",
+        ),
+        ("repeated, last bad", "limit=5&limit=x".to_owned(), "limit"),
+        ("NUL in search", "search=a%00b".to_owned(), "search"),
+        ("10 KB search", format!("search={long}"), "search"),
+    ];
+    for (case, query, field) in cases {
+        let res = app.get(&format!("/posts/?{query}"), Some(&ann.token)).await;
+        let status = res.status().as_u16();
+        let body = crate::helpers::json_of(res).await;
+        assert_eq!(status, 422, "{case}: {body}");
+        assert_eq!(
+            body["detail"][0]["loc"],
+            json!(["query", field]),
+            "{case}: {body}"
+        );
+    }
+    for ok in [
+        "limit=5&limit=7",
+        "skip=9223372036854775807",
+        "search=%25_%5C",
+    ] {
+        let res = app.get(&format!("/posts/?{ok}"), Some(&ann.token)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{ok}");
+    }
+}
