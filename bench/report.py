@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Turns a bench run's JSON lines into the Markdown table the README quotes."""
+import argparse
+import json
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+
+NAMES = {
+    "s1": "S1 GET /posts/{id}", "s2": "S2 GET /posts/?skip", "s3": "S3 GET /posts/?search",
+    "s4": "S4 POST /posts/", "s5": "S5 PUT /posts/{id}", "s6": "S6 POST /vote/",
+    "s7": "S7 POST /login", "s8": "S8 POST /users/",
+}
+
+
+def lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for arg in ["--dir", "--db", "--startup-ms", "--idle-rss-kb", "--connections", "--duration", "--sizes"]:
+        p.add_argument(arg, required=True)
+    a = p.parse_args()
+    results = lines(os.path.join(a.dir, "results.jsonl"))
+    ceiling = {c["scenario"]: c["tps"] for c in lines(os.path.join(a.dir, "ceiling.jsonl"))}
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                         capture_output=True, text=True).stdout.strip()
+    print(f"### Benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {a.db}")
+    print()
+    print(f"Machine: {os.cpu_count()} cores ({cpu or platform.machine()}), shared by wrk, the server "
+          f"and the database. Data: {a.sizes}. {a.duration} s per scenario after a warm-up. "
+          f"Start-up to /ready: {a.startup_ms} ms; idle RSS {int(a.idle_rss_kb) / 1024:.1f} MB.")
+    print()
+    print("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | CPU ms/req | peak RSS MB | pgbench tps | API ÷ ceiling |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_timeout"]
+        tps = ceiling.get(r["scenario"]) if r["connections"] == int(a.connections) else None
+        ratio = f"{r['rps'] / tps:.0%}" if tps else ""
+        print(f"| {NAMES.get(r['scenario'], r['scenario'])} | {r['connections']} | {r['rps']:.0f} | "
+              f"{r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} | {r['non2xx']} | {errors} | "
+              f"{r['cpu_ms_per_req']:.3f} | {r['peak_rss_mb']:.1f} | {f'{tps:.0f}' if tps else ''} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The project's benchmark: builds the server in release mode, starts it on PostgreSQL (or,
+# with --sqlite, on the embedded default), seeds it through the HTTP API, runs each scenario
+# with wrk after a warm-up, measures the database's own ceiling with pgbench for the same
+# SQL, and writes a Markdown table to bench/results/. Stops everything it started.
+#
+#   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
+#                [--connections C] [--scenarios "s1 s2 ..."] [--no-sweep] [--no-pgbench]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DB=postgres
+USERS=20 POSTS=1000 VOTES=1000
+DURATION=10 WARMUP=3 CONNS=16 THREADS=2
+SCENARIOS="s1 s2 s3 s4 s5 s6 s7 s8"
+SWEEP=1 PGBENCH=1
+PG_HOST=127.0.0.1 PG_PORT=5432 PG_USER=postgres
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sqlite) DB=sqlite ;;
+    --users) USERS=$2; shift ;;
+    --posts) POSTS=$2; shift ;;
+    --votes) VOTES=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --connections) CONNS=$2; shift ;;
+    --scenarios) SCENARIOS=$2; shift ;;
+    --no-sweep) SWEEP=0 ;;
+    --no-pgbench) PGBENCH=0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk from Debian's packages" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+fi
+
+echo "building the server (release)" >&2
+cargo build --release -q -p api
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT="$ROOT/bench/results/$STAMP-$DB"
+mkdir -p "$OUT"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+PSQL=(psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER")
+DBNAME="posts_bench_${STAMP,,}"
+SERVER_PID=
+
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  if [ "$DB" = postgres ]; then
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
+  else
+    rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"
+  fi
+}
+trap cleanup EXIT
+
+if [ "$DB" = postgres ]; then
+  "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
+  DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME"
+else
+  DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
+fi
+
+start_server() {
+  local started=$(date +%s.%N)
+  env -i PATH="$PATH" DATABASE_URL="$DATABASE_URL" PORT="$PORT" RUST_LOG=warn \
+    LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 \
+    BCRYPT_COST="${BCRYPT_COST:-12}" SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
+    "$ROOT/target/release/api" 2>>"$OUT/server.log" &
+  SERVER_PID=$!
+  until curl -sf "$BASE/ready" >/dev/null 2>&1; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  STARTUP_MS=$(python3 -c "import time; print(round((time.time() - $started) * 1000))")
+}
+start_server
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+IDLE_RSS_KB=$(rss_kb)
+TICK=$(getconf CLK_TCK)
+
+echo "seeding: $USERS users, $POSTS posts, $VOTES votes" >&2
+python3 "$ROOT/bench/seed.py" --base "$BASE" --users "$USERS" --posts "$POSTS" --votes "$VOTES" \
+  --out "$OUT/data.lua"
+
+export BENCH_DIR="$ROOT/bench" BENCH_DATA="$OUT/data.lua" BENCH_THREADS="$THREADS"
+declare -A SCRIPT=(
+  [s1]=s1_get_post [s2]=s2_list [s3]=s3_search [s4]=s4_create
+  [s5]=s5_update [s6]=s6_vote [s7]=s7_login [s8]=s8_register
+)
+
+# run_scenario NAME CONNECTIONS -> appends one JSON line to $OUT/results.jsonl
+run_scenario() {
+  local name=$1 conns=$2 script="$ROOT/bench/wrk/${SCRIPT[$1]}.lua"
+  # S6's toggles must start from the seeded votes, so it gets no warm-up of its own (the
+  # scenarios before it have warmed the server).
+  if [ "$name" != s6 ]; then
+    BENCH_OUT=/dev/null wrk -t "$THREADS" -c "$conns" -d "${WARMUP}s" -s "$script" "$BASE" >/dev/null
+  fi
+  echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
+  local before=$(cpu_ticks)
+  BENCH_OUT="$OUT/$name-$conns.json" wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 10s \
+    -s "$script" "$BASE" > "$OUT/$name-$conns.txt"
+  local after=$(cpu_ticks)
+  python3 - "$OUT/$name-$conns.json" "$name" "$conns" "$before" "$after" "$TICK" "$(hwm_kb)" \
+    >> "$OUT/results.jsonl" <<'PY'
+import json, sys
+path, name, conns, before, after, tick, hwm = sys.argv[1:]
+r = json.load(open(path))
+secs = r["duration_us"] / 1e6
+cpu_ms = (int(after) - int(before)) * 1000 / int(tick)
+r.update(scenario=name, connections=int(conns), rps=r["requests"] / secs,
+         cpu_ms_per_req=cpu_ms / max(r["requests"], 1), peak_rss_mb=int(hwm) / 1024)
+print(json.dumps(r))
+PY
+  echo "  $name @ $conns connections done" >&2
+}
+
+: > "$OUT/results.jsonl"
+for s in $SCENARIOS; do
+  run_scenario "$s" "$CONNS"
+done
+if [ "$SWEEP" = 1 ]; then
+  for c in 64 256; do
+    for s in s1 s4; do
+      case " $SCENARIOS " in *" $s "*) run_scenario "$s" "$c" ;; esac
+    done
+  done
+fi
+
+# The database's ceiling: pgbench running the statements the server sends, same clients.
+: > "$OUT/ceiling.jsonl"
+if [ "$DB" = postgres ] && [ "$PGBENCH" = 1 ]; then
+  MAX_POST=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM posts")
+  MAX_USER=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM users")
+  for s in s1 s2 s4; do
+    case " $SCENARIOS " in *" $s "*) ;; *) continue ;; esac
+    tps=$(pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" -j "$THREADS" \
+      -T "$DURATION" -D max_post="$MAX_POST" -D max_user="$MAX_USER" -D posts="$POSTS" \
+      -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null \
+      | awk '/^tps/ {print $3; exit}')
+    echo "{\"scenario\": \"$s\", \"tps\": ${tps:-0}}" >> "$OUT/ceiling.jsonl"
+  done
+fi
+
+python3 "$ROOT/bench/report.py" --dir "$OUT" --db "$DB" --startup-ms "$STARTUP_MS" \
+  --idle-rss-kb "$IDLE_RSS_KB" --connections "$CONNS" --duration "$DURATION" \
+  --sizes "$USERS users, $POSTS posts, $VOTES votes" | tee "$OUT/results.md"
+echo "results: $OUT/results.md" >&2
