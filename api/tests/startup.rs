@@ -5,17 +5,28 @@ use std::net::TcpListener;
 use std::process::{Command, Output};
 
 fn run_server(vars: &[(&str, &str)]) -> Output {
-    let dir = std::env::temp_dir().join(format!("posts-startup-{}", std::process::id()));
+    run_server_in("default", vars, None)
+}
+
+/// Runs the server in a directory of its own, with `dotenv` as its `.env` file if given.
+fn run_server_in(name: &str, vars: &[(&str, &str)], dotenv: Option<&str>) -> Output {
+    let dir = std::env::temp_dir().join(format!("posts-startup-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    if let Some(text) = dotenv {
+        std::fs::write(dir.join(".env"), text).expect("write .env");
+    }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_api"));
-    // A directory with no .env, and nothing inherited that could change the outcome.
+    // Nothing inherited that could change the outcome.
     cmd.current_dir(&dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default());
-    cmd.env(
-        "DATABASE_URL",
-        format!("sqlite://{}/startup.db?mode=rwc", dir.display()),
-    );
+    // A private SQLite file, unless the .env file chooses the database itself.
+    if !dotenv.is_some_and(|text| text.contains("DATABASE_")) {
+        cmd.env(
+            "DATABASE_URL",
+            format!("sqlite://{}/startup.db?mode=rwc", dir.display()),
+        );
+    }
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -57,4 +68,33 @@ fn a_port_in_use_does_not_start() {
     let port = taken.local_addr().expect("addr").port().to_string();
     let out = run_server(&[("PORT", &port), ("RUST_LOG", "off")]);
     assert_refused(&out, &format!("127.0.0.1:{port}"));
+}
+
+#[test]
+fn the_env_file_in_the_working_directory_is_read() {
+    let out = run_server_in("dotenv", &[], Some("ALGORITHM=HS999\n"));
+    assert_refused(&out, "ALGORITHM");
+}
+
+#[test]
+fn a_course_env_file_points_the_server_at_its_postgres() {
+    // The course's variables, with nothing listening on the port: the server retries for
+    // DATABASE_CONNECT_TIMEOUT_SECS, then names the host it could not reach.
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let dotenv = format!(
+        "DATABASE_HOSTNAME=127.0.0.1\nDATABASE_PORT={port}\nDATABASE_USERNAME=course\n\
+         DATABASE_PASSWORD=secret-pw\nDATABASE_NAME=fastapi\nSECRET_KEY=course-key\n\
+         ALGORITHM=HS256\nACCESS_TOKEN_EXPIRE_MINUTES=30\nDATABASE_CONNECT_TIMEOUT_SECS=1\n"
+    );
+    let out = run_server_in("course", &[("RUST_LOG", "off")], Some(&dotenv));
+    assert_refused(&out, &format!("127.0.0.1:{port}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("postgres://course:***@"), "the course's user: {stderr}");
+    assert!(stderr.contains("/fastapi"), "the course's database: {stderr}");
+    assert!(
+        !stderr.contains("secret-pw"),
+        "the password must not be shown: {stderr}"
+    );
 }
