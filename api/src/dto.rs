@@ -13,6 +13,14 @@ use utoipa::ToSchema;
 use crate::error::FieldError;
 use crate::input::{Fields, FromJson};
 
+// Patterns state what lengths cannot. JSON Schema's regex dialect is ECMA-262; the `\uXXXX`
+// escapes read the same there and in Python's `re`, which most tools use.
+// - `^[^\u0000]*$` on every string field: no NUL (PostgreSQL cannot store one).
+// - Titles: that, plus one character that is not whitespace. Whitespace is listed one by one:
+//   Unicode's White_Space property, which is what `char::is_whitespace` (and `str::trim`)
+//   means; `\s` means something different in each regex engine.
+// utoipa takes only literals there, hence the repetition.
+
 /// RFC 3339 in UTC with microseconds, the same on both databases:
 /// `2026-11-24T22:58:22.589889+00:00`.
 fn utc_micros<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
@@ -26,10 +34,11 @@ fn utc_micros<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S
 #[schema(example = json!({"email": "ann@example.com", "password": "correct horse"}))]
 pub struct UserCreate {
     /// Trimmed and lower-cased before it is stored; unique case-insensitively.
-    #[schema(format = "email", max_length = 254)]
+    #[schema(format = "email", max_length = 254, pattern = "^[^\\u0000]*$")]
     pub email: String,
-    /// 8 to 72 bytes (bcrypt's limit).
-    #[schema(min_length = 8, max_length = 72, format = Password)]
+    /// 8 to 72 bytes of UTF-8 (bcrypt's limit). `minLength` and `maxLength` count characters,
+    /// so they are exact for ASCII only: `é` is one character but two bytes.
+    #[schema(min_length = 8, max_length = 72, format = Password, pattern = "^[^\\u0000]*$")]
     pub password: String,
 }
 
@@ -81,13 +90,14 @@ impl From<User> for UserOut {
 #[derive(ToSchema)]
 pub struct LoginForm {
     /// The email address, in any case.
-    #[schema(min_length = 1)]
+    #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
     pub username: String,
-    #[schema(min_length = 1, format = Password)]
+    #[schema(min_length = 1, format = Password, pattern = "^[^\\u0000]*$")]
     pub password: String,
-    /// If present, must be `password`.
-    #[schema(pattern = "^password$", nullable = false)]
-    pub grant_type: Option<String>,
+    // Described by `GrantType` (a description here would make utoipa wrap the inline enum
+    // in an `allOf` with an object).
+    #[schema(inline, nullable = false)]
+    pub grant_type: Option<GrantType>,
     /// Ignored.
     pub scope: Option<String>,
     /// Ignored.
@@ -95,6 +105,14 @@ pub struct LoginForm {
     /// Ignored.
     #[schema(format = Password)]
     pub client_secret: Option<String>,
+}
+
+/// If present, must be `password` (the OAuth2 password flow).
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum GrantType {
+    Password,
 }
 
 /// An access token: send it back as `Authorization: Bearer <access_token>`.
@@ -114,10 +132,14 @@ pub struct Token {
 #[schema(example = json!({"title": "Hello", "content": "First post", "published": true}))]
 pub struct PostCreate {
     /// 1 to 300 characters, not only whitespace.
-    #[schema(min_length = 1, max_length = 300)]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: String,
     /// 1 to 20,000 characters.
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(min_length = 1, max_length = 20000, pattern = "^[^\\u0000]*$")]
     pub content: String,
     /// Drafts (`false`) are visible to their owner only.
     #[schema(default = true, nullable = false)]
@@ -148,9 +170,21 @@ impl FromJson for NewPost {
 #[derive(ToSchema)]
 #[schema(example = json!({"published": false}))]
 pub struct PostPatch {
-    #[schema(min_length = 1, max_length = 300, nullable = false)]
+    /// 1 to 300 characters, not only whitespace.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        nullable = false,
+        pattern = "^[^\\u0000]*[^\\u0000\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 20000, nullable = false)]
+    /// 1 to 20,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 20000,
+        nullable = false,
+        pattern = "^[^\\u0000]*$"
+    )]
     pub content: Option<String>,
     #[schema(nullable = false)]
     pub published: Option<bool>,

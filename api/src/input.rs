@@ -73,7 +73,13 @@ impl<'a> Fields<'a> {
     }
 
     /// An integer that must be there and fit 64 bits.
+    ///
+    /// JSON has one number type: `3.0` and `3e2` are integers in JSON Schema (and to
+    /// pydantic), so a number with no fractional part counts; `3.5` does not.
     pub fn int(&mut self, name: &str) -> Option<i64> {
+        const TOO_BIG: &str = "Unable to parse input string as an integer, exceeded maximum size";
+        // 2^63: the floats in -2^63..2^63 are exactly those that fit 64 bits.
+        const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
         match self.obj.get(name) {
             None => {
                 self.errors.push(FieldError::missing(at(name)));
@@ -81,13 +87,24 @@ impl<'a> Fields<'a> {
             }
             Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
             Some(Value::Number(n)) if n.is_u64() => {
-                self.wrong_type(
-                    name,
-                    "int_parsing_size",
-                    "Unable to parse input string as an integer, exceeded maximum size",
-                );
+                self.wrong_type(name, "int_parsing_size", TOO_BIG);
                 None
             }
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(f) if f.fract() != 0.0 || !f.is_finite() => {
+                    self.wrong_type(
+                        name,
+                        "int_from_float",
+                        "Input should be a valid integer, got a number with a fractional part",
+                    );
+                    None
+                }
+                Some(f) if (-I64_BOUND..I64_BOUND).contains(&f) => Some(f as i64),
+                _ => {
+                    self.wrong_type(name, "int_parsing_size", TOO_BIG);
+                    None
+                }
+            },
             Some(_) => {
                 self.wrong_type(name, "int_type", "Input should be a valid integer");
                 None

@@ -56,12 +56,15 @@ impl Application {
     /// # Errors
     /// Database unreachable, a migration failing, or the address unusable.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        let db = connect(&settings).await?;
         if settings.auto_migrate {
-            migration::run(&db, migration::Command::Up(None))
-                .await
-                .map_err(StartError::Migration)?;
+            // On a connection without the lock wait: a replica starting while another one
+            // migrates waits its turn (advisory lock), however long that takes.
+            let db = open(&settings, None).await?;
+            let migrated = migration::run(&db, migration::Command::Up(None)).await;
+            db.close().await.ok();
+            migrated.map_err(StartError::Migration)?;
         }
+        let db = connect(&settings).await?;
         let address = format!("{}:{}", settings.host, settings.port);
         let bind_error = |source| StartError::Bind {
             address: address.clone(),
@@ -211,11 +214,25 @@ fn cors(origins: Option<&[String]>) -> Cors {
     }
 }
 
-/// Opens the pool, retrying until `db_connect_timeout` has passed.
+/// How long a statement waits for a lock another connection holds before it fails, so the
+/// request gets 503 instead of hanging: SQLite's busy timeout and PostgreSQL's `lock_timeout`
+/// (unless the URL sets one, e.g. `?options=-c%20lock_timeout%3D10s`).
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Opens the pool requests use, retrying until `db_connect_timeout` has passed.
 ///
 /// # Errors
 /// The database stayed unreachable.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, StartError> {
+    open(settings, Some(LOCK_WAIT)).await
+}
+
+/// Opens a pool whose PostgreSQL statements wait at most `lock_wait` for a lock (`None`: as
+/// long as it takes), retrying until `db_connect_timeout` has passed.
+async fn open(
+    settings: &Settings,
+    lock_wait: Option<Duration>,
+) -> Result<DatabaseConnection, StartError> {
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options
         .max_connections(settings.db_max_connections)
@@ -229,8 +246,14 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, StartErr
             // timeout instead of failing with SQLITE_BUSY.
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(LOCK_WAIT)
                 .foreign_keys(true)
+        })
+        .map_sqlx_postgres_opts(move |o| match lock_wait {
+            Some(wait) if !o.get_options().is_some_and(|s| s.contains("lock_timeout")) => {
+                o.options([("lock_timeout", format!("{}ms", wait.as_millis()))])
+            }
+            _ => o,
         });
     let deadline = Instant::now() + settings.db_connect_timeout;
     loop {

@@ -91,8 +91,14 @@ fn a_course_env_file_points_the_server_at_its_postgres() {
     let out = run_server_in("course", &[("RUST_LOG", "off")], Some(&dotenv));
     assert_refused(&out, &format!("127.0.0.1:{port}"));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("postgres://course:***@"), "the course's user: {stderr}");
-    assert!(stderr.contains("/fastapi"), "the course's database: {stderr}");
+    assert!(
+        stderr.contains("postgres://course:***@"),
+        "the course's user: {stderr}"
+    );
+    assert!(
+        stderr.contains("/fastapi"),
+        "the course's database: {stderr}"
+    );
     assert!(
         !stderr.contains("secret-pw"),
         "the password must not be shown: {stderr}"

@@ -70,12 +70,14 @@ fn is_unavailable(err: &DbErr) -> bool {
                 S::Io(_) | S::Tls(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed => true,
                 S::Protocol(_) => true,
                 // PostgreSQL 57P01..57P03: the server is shutting down or terminated this
-                // backend; 08xxx: connection exceptions. SQLite 5/6 (SQLITE_BUSY/LOCKED,
-                // with their extended codes): another writer held the file past the busy
-                // timeout. All mean "try again shortly".
+                // backend; 08xxx: connection exceptions; 55P03: a lock stayed held past
+                // `lock_timeout`. SQLite 5/6 (SQLITE_BUSY/LOCKED, with their extended codes):
+                // another writer held the file past the busy timeout. All mean "try again
+                // shortly".
                 S::Database(db) => db.code().is_some_and(|c| {
                     c.starts_with("57P")
                         || c.starts_with("08")
+                        || c == "55P03"
                         || (db
                             .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
                             .is_some()

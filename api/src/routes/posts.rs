@@ -1,5 +1,6 @@
 //! `/posts/`: list, read, write.
 
+use actix_web::guard::GuardContext;
 use actix_web::web::{Data, Json};
 use actix_web::{HttpResponse, delete, get, patch, post, put};
 use service::posts::{self, NewPost, PostChanges};
@@ -11,6 +12,13 @@ use crate::error::ApiError;
 use crate::extract::{Authed, IdAndBody, IdPath, JsonBody, ListParams};
 use crate::state::AppState;
 
+/// Keeps `/posts/latest` out of the `/posts/{id}` routes. It is a path of its own, and OpenAPI
+/// matches a concrete path before a templated one: `PUT /posts/latest` is 405 with
+/// `Allow: GET` (the router's fallback), not a 422 for an `{id}` that is not a number.
+fn not_latest(ctx: &GuardContext<'_>) -> bool {
+    ctx.head().uri.path() != "/posts/latest"
+}
+
 /// Published posts and the caller's own drafts, newest first, with vote counts.
 #[utoipa::path(
     tag = "Posts",
@@ -18,7 +26,7 @@ use crate::state::AppState;
     params(
         ("limit" = Option<i64>, Query, minimum = 0, maximum = 100, description = "Page size (default 10)"),
         ("skip" = Option<i64>, Query, minimum = 0, description = "Posts to skip (default 0)"),
-        ("search" = Option<String>, Query, max_length = 200,
+        ("search" = Option<String>, Query, max_length = 200, pattern = "^[^\\u0000]*$",
             description = "Literal, case-insensitive substring of the title"),
     ),
     responses(
@@ -98,7 +106,7 @@ async fn create_post(
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[get("/posts/{id}")]
+#[get("/posts/{id}", guard = "not_latest")]
 async fn get_post(
     state: Data<AppState>,
     req: Authed<IdPath>,
@@ -124,7 +132,7 @@ async fn get_post(
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[put("/posts/{id}")]
+#[put("/posts/{id}", guard = "not_latest")]
 async fn replace_post(
     state: Data<AppState>,
     req: Authed<IdAndBody<NewPost>>,
@@ -157,7 +165,7 @@ async fn replace_post(
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[patch("/posts/{id}")]
+#[patch("/posts/{id}", guard = "not_latest")]
 async fn patch_post(
     state: Data<AppState>,
     req: Authed<IdAndBody<PatchIn>>,
@@ -183,7 +191,7 @@ async fn patch_post(
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[delete("/posts/{id}")]
+#[delete("/posts/{id}", guard = "not_latest")]
 async fn delete_post(state: Data<AppState>, req: Authed<IdPath>) -> Result<HttpResponse, ApiError> {
     let Authed(user, IdPath(id)) = req;
     posts::delete(&state.db, &user, id).await?;

@@ -46,6 +46,11 @@ async fn wrong_methods_are_json_405_with_allow() {
         (Method::DELETE, "/", "GET"),
         (Method::POST, "/health", "GET"),
         (Method::PUT, "/users/me", "GET"),
+        // A concrete path is not an `{id}` (OpenAPI matches it first): not a 422 for "latest".
+        (Method::PUT, "/posts/latest", "GET"),
+        (Method::PATCH, "/posts/latest/", "GET"),
+        (Method::DELETE, "/posts/latest", "GET"),
+        (Method::POST, "/posts/latest", "GET"),
     ];
     for (method, path, allow) in cases {
         let res = app
@@ -290,4 +295,35 @@ async fn the_openapi_document_describes_every_route_status_and_limit() {
         .unwrap();
     assert_eq!(limit["schema"]["maximum"], 100);
     assert_eq!(limit["schema"]["minimum"], 0);
+
+    // What lengths cannot say, as patterns: no NUL in any string the server reads, and a title
+    // needs a character outside Unicode's White_Space.
+    let no_nul = r"^[^\u0000]*$";
+    let title = r"^[^\u0000]*[^\u0000\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$";
+    for (schema, field, pattern) in [
+        ("UserCreate", "email", no_nul),
+        ("UserCreate", "password", no_nul),
+        ("LoginForm", "username", no_nul),
+        ("LoginForm", "password", no_nul),
+        ("PostCreate", "title", title),
+        ("PostCreate", "content", no_nul),
+        ("PostPatch", "title", title),
+        ("PostPatch", "content", no_nul),
+    ] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["pattern"], pattern,
+            "{schema}.{field}"
+        );
+    }
+    let search = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "search")
+        .unwrap();
+    assert_eq!(search["schema"]["pattern"], no_nul);
+    assert_eq!(
+        schemas["LoginForm"]["properties"]["grant_type"]["enum"],
+        json!(["password"])
+    );
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod concurrency;
+mod faults;
 mod health;
 mod migrations;
 mod posts;

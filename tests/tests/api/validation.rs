@@ -372,6 +372,96 @@ async fn out_of_range_values_are_422_at_their_field() {
 }
 
 #[tokio::test]
+async fn a_number_without_a_fractional_part_is_an_integer() {
+    // JSON has one number type: JSON Schema (the document's `type: integer`) and pydantic take
+    // `3.0` and `3e0` for 3. A fractional part, or a value past 64 bits, is still 422.
+    let app = spawn_app().await;
+    let user = app.user("numbers").await;
+    let id = app.post(&user, "numbers", true).await["id"]
+        .as_i64()
+        .unwrap();
+    let vote = |body: String| {
+        app.request(Method::POST, "/vote/", Some(&user.token))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let res = vote(format!(r#"{{"post_id": {id}.0, "dir": 1.0}}"#))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(json_of(res).await["message"], "successfully added vote");
+    let res = vote(format!(r#"{{"post_id": {id}e0, "dir": 0e3}}"#))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(json_of(res).await["message"], "successfully deleted vote");
+    for (body, field, kind) in [
+        (
+            format!(r#"{{"post_id": {id}.5, "dir": 1}}"#),
+            "post_id",
+            "int_from_float",
+        ),
+        (
+            format!(r#"{{"post_id": {id}, "dir": 0.5}}"#),
+            "dir",
+            "int_from_float",
+        ),
+        (
+            r#"{"post_id": 1e19, "dir": 1}"#.to_owned(),
+            "post_id",
+            "int_parsing_size",
+        ),
+        (
+            r#"{"post_id": -1e19, "dir": 1}"#.to_owned(),
+            "post_id",
+            "int_parsing_size",
+        ),
+    ] {
+        let res = vote(body.clone()).await.unwrap();
+        let body = json_of_422(res, &body).await;
+        assert!(
+            has_entry(&body, &json!(["body", field]), Some(kind)),
+            "no {kind} at {field}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn whitespace_in_titles_is_unicode_white_space_as_the_document_lists_it() {
+    // The document's title `pattern` names the White_Space characters one by one; the server
+    // trims exactly those (`char::is_whitespace`).
+    let app = spawn_app().await;
+    let user = app.user("blank").await;
+    for blank in [
+        "\u{3000}",
+        "\u{85}\u{a0}",
+        "\u{2028}\t\u{202f}",
+        "\u{1680}\u{200a}",
+    ] {
+        let res = app
+            .post_json(
+                "/posts/",
+                Some(&user.token),
+                &json!({"title": blank, "content": "c"}),
+            )
+            .await;
+        assert_422(res, json!(["body", "title"]), "string_pattern_mismatch").await;
+    }
+    // Not White_Space: a zero-width space and a byte-order mark are characters like any other.
+    for title in ["\u{200b}", "\u{feff}"] {
+        let res = app
+            .post_json(
+                "/posts/",
+                Some(&user.token),
+                &json!({"title": title, "content": "c"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{title:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_nul_character_in_any_string_is_422_never_500() {
     let app = spawn_app().await;
     let [users, posts, _] = json_routes(&app).await;

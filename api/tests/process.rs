@@ -1,0 +1,887 @@
+//! The server binary under process-level faults: a database unreachable at start, SIGTERM
+//! under load, `kill -9` under a write load.
+//!
+//! Each test runs the real binary against a database of its own: a fresh SQLite file, or,
+//! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database created (and dropped) through
+//! it. HTTP is spoken by hand over `std::net` (the api crate has no HTTP client), and every
+//! wait is bounded so a failure can never hang CI.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use serde_json::{Value, json};
+
+/// The most any single wait may take; reaching it fails the test.
+const BOUND: Duration = Duration::from_secs(20);
+const PASSWORD: &str = "correct-horse-battery";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A scratch directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(unique("posts-process"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// A database of the test's own: a SQLite file in a scratch directory, or a PostgreSQL
+/// database created through `TEST_DATABASE_URL`, dropped on drop.
+struct TestDb {
+    url: String,
+    postgres: Option<(String, String)>,
+    _dir: TempDir,
+}
+
+impl TestDb {
+    fn new() -> Self {
+        let dir = TempDir::new();
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = unique("posts_process");
+                block_on(async {
+                    let admin = Database::connect(&admin_url)
+                        .await
+                        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is unreachable: {e}"));
+                    admin
+                        .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
+                        .await
+                        .expect("create test database");
+                    admin.close().await.ok();
+                });
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                TestDb {
+                    url: url.to_string(),
+                    postgres: Some((admin_url, name)),
+                    _dir: dir,
+                }
+            }
+            _ => TestDb {
+                url: format!("sqlite://{}/posts.db?mode=rwc", dir.0.display()),
+                postgres: None,
+                _dir: dir,
+            },
+        }
+    }
+
+    /// Every post as `(id, title, content)`, read directly from the database.
+    fn posts(&self) -> Vec<(i64, String, String)> {
+        block_on(async {
+            let db = Database::connect(&self.url).await.expect("connect");
+            let backend = db.get_database_backend();
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    backend,
+                    "SELECT CAST(id AS BIGINT) AS id, title, content FROM posts ORDER BY id",
+                ))
+                .await
+                .expect("read posts");
+            if backend == DbBackend::Sqlite {
+                let check = db
+                    .query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
+                    .await
+                    .expect("integrity check")
+                    .expect("a row")
+                    .try_get_by_index::<String>(0)
+                    .expect("text");
+                assert_eq!(check, "ok", "SQLite integrity check");
+            }
+            db.close().await.ok();
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.try_get::<i64>("", "id").expect("id"),
+                        r.try_get::<String>("", "title").expect("title"),
+                        r.try_get::<String>("", "content").expect("content"),
+                    )
+                })
+                .collect()
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.postgres {
+            let dropped = block_on(async {
+                let admin = Database::connect(admin_url).await?;
+                admin
+                    .execute_unprepared(&format!(
+                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                    ))
+                    .await?;
+                admin.close().await
+            });
+            if dropped.is_err() {
+                eprintln!("warning: could not drop test database {name}");
+            }
+        }
+    }
+}
+
+/// The server binary, started with a clean environment in a directory without `.env`.
+fn command(database_url: &str, vars: &[(&str, &str)], dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("PORT", "0")
+        .env("SECRET_KEY", "process-test-secret-key-0123456789abcdef")
+        .env("BCRYPT_COST", "4")
+        .env("WORKERS", "2")
+        .env("DATABASE_CONNECT_TIMEOUT_SECS", "5")
+        .env("DATABASE_ACQUIRE_TIMEOUT_SECS", "2")
+        .env("RUST_LOG", "info");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// A running server process; killed on drop if still running.
+struct Server {
+    child: Child,
+    port: u16,
+    stderr: Arc<Mutex<Vec<String>>>,
+    _dir: TempDir,
+}
+
+impl Server {
+    /// Starts the binary and waits (at most `bound`) until it listens.
+    fn start(database_url: &str, vars: &[(&str, &str)], bound: Duration) -> Server {
+        let dir = TempDir::new();
+        let mut child = command(database_url, vars, &dir.0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server binary");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let pipe = child.stderr.take().expect("stderr");
+        let lines = Arc::clone(&stderr);
+        thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if let Some(port) = line
+                    .split("listening on port ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(';').next())
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                }
+                if let Ok(mut l) = lines.lock() {
+                    l.push(line);
+                }
+            }
+        });
+        let port = match rx.recv_timeout(bound) {
+            Ok(port) => port,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "server did not start ({e:?}): {:?}",
+                    stderr.lock().map(|l| l.join("\n")).unwrap_or_default()
+                );
+            }
+        };
+        Server {
+            child,
+            port,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits at most `bound` for the process to exit.
+    fn wait_exit(&mut self, bound: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if start.elapsed() >= bound {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    /// Registers a user and logs in; returns the token.
+    fn user(&self, name: &str) -> String {
+        let email = format!("{name}@example.com");
+        let body = json!({"email": email, "password": PASSWORD}).to_string();
+        let (status, _) =
+            request(self.addr(), "POST", "/users/", None, Some(&body)).expect("register");
+        assert_eq!(status, 201, "register");
+        let form = format!("username={email}&password={PASSWORD}");
+        let mut s = connect(self.addr()).expect("connect");
+        let head = head(
+            "POST",
+            "/login",
+            None,
+            "application/x-www-form-urlencoded",
+            form.len(),
+            false,
+        );
+        s.write_all(format!("{head}{form}").as_bytes())
+            .expect("send");
+        let (status, body) = read_response(&mut s).expect("login");
+        assert_eq!(status, 200, "login: {body}");
+        let json: Value = serde_json::from_str(&body).expect("JSON");
+        json["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, BOUND)?;
+    s.set_read_timeout(Some(BOUND))?;
+    s.set_write_timeout(Some(BOUND))?;
+    Ok(s)
+}
+
+fn head(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+    len: usize,
+    keep_alive: bool,
+) -> String {
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: {content_type}\r\n\
+         Content-Length: {len}\r\nConnection: {connection}\r\n\r\n"
+    )
+}
+
+/// Reads one response (headers, then `Content-Length` bytes of body): status and body.
+fn read_response(s: &mut TcpStream) -> std::io::Result<(u16, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let header_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Err(ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let headers = String::from_utf8_lossy(&buf[..header_end]).into_owned();
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(ErrorKind::InvalidData)?;
+    let len: usize = headers
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < header_end + len {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Err(ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buf[header_end..header_end + len]).into_owned();
+    Ok((status, body))
+}
+
+/// One request on a connection of its own (`Connection: close`).
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    json_body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    let mut s = connect(addr)?;
+    let body = json_body.unwrap_or("");
+    let head = head(method, path, token, "application/json", body.len(), false);
+    s.write_all(format!("{head}{body}").as_bytes())?;
+    read_response(&mut s)
+}
+
+fn content_of(title: &str) -> String {
+    format!("{title}: {}", "0123456789".repeat(100))
+}
+
+fn post_body(title: &str) -> String {
+    json!({"title": title, "content": content_of(title), "published": true}).to_string()
+}
+
+/// A port nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Runs the binary to completion (at most [`BOUND`]): exit status, stderr, time taken.
+fn run_to_exit(database_url: &str, vars: &[(&str, &str)]) -> (ExitStatus, String, Duration) {
+    let dir = TempDir::new();
+    let start = Instant::now();
+    let mut child = command(database_url, vars, &dir.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server binary");
+    let mut pipe = child.stderr.take().expect("stderr");
+    let reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if start.elapsed() > BOUND {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server neither started nor exited within {BOUND:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let took = start.elapsed();
+    (status, reader.join().unwrap_or_default(), took)
+}
+
+/// With the database out of reach, start-up retries for `DATABASE_CONNECT_TIMEOUT_SECS`, then
+/// exits non-zero with one line on stderr that names the database's host (no panic trace):
+/// PostgreSQL refusing connections, PostgreSQL never answering (a port that accepts but says
+/// nothing), a SQLite file whose directory does not exist. Each attempt is bounded by the
+/// acquire timeout, so the whole wait is bounded. None needs a database server.
+#[test]
+fn an_unreachable_database_stops_start_up_after_the_connect_timeout() {
+    let refused = free_port();
+    let silent = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let silent_port = silent.local_addr().expect("addr").port();
+    let missing = std::env::temp_dir().join(unique("no-such-dir"));
+    let cases = [
+        (
+            format!("postgres://postgres@127.0.0.1:{refused}/posts"),
+            format!("127.0.0.1:{refused}"),
+            "off",
+        ),
+        (
+            format!("postgres://app:s3cret@127.0.0.1:{silent_port}/posts"),
+            format!("127.0.0.1:{silent_port}"),
+            "off",
+        ),
+        (
+            format!("sqlite://{}/posts.db?mode=rwc", missing.display()),
+            missing.display().to_string(),
+            "off",
+        ),
+        // With logging on, the retries are logged too; the last line is still the error.
+        (
+            format!("postgres://postgres@127.0.0.1:{refused}/posts"),
+            format!("127.0.0.1:{refused}"),
+            "info",
+        ),
+    ];
+    let runs: Vec<_> = cases
+        .into_iter()
+        .map(|(url, names, log)| {
+            thread::spawn(move || {
+                let vars = [
+                    ("DATABASE_CONNECT_TIMEOUT_SECS", "2"),
+                    ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
+                    ("RUST_LOG", log),
+                ];
+                (run_to_exit(&url, &vars), url, names, log)
+            })
+        })
+        .collect();
+    for run in runs {
+        let ((status, stderr, took), url, names, log) = run.join().expect("run");
+        let what = format!("{url} (RUST_LOG={log})");
+        assert!(!status.success(), "{what}: should not start");
+        assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(
+            !stderr.contains("s3cret"),
+            "{what}: password shown: {stderr}"
+        );
+        let error = stderr.trim().lines().last().unwrap_or("");
+        assert!(
+            error.starts_with("error: cannot reach the database at ") && error.contains(&names),
+            "{what}: should name {names}: {stderr}"
+        );
+        if log == "off" {
+            assert_eq!(
+                stderr.trim().lines().count(),
+                1,
+                "{what}: one line: {stderr}"
+            );
+        } else {
+            assert!(stderr.contains("retrying"), "{what}: {stderr}");
+        }
+        assert!(
+            took >= Duration::from_secs(2),
+            "{what}: gave up after {took:?}"
+        );
+        assert!(
+            took <= Duration::from_secs(6),
+            "{what}: kept trying for {took:?}"
+        );
+    }
+    drop(silent);
+}
+
+/// Forwards connections on `port` to `target` from when it starts until dropped.
+struct Forwarder {
+    stop: Arc<AtomicBool>,
+}
+
+impl Forwarder {
+    fn start(port: u16, target: SocketAddr) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the late port");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        if let Ok(server) = TcpStream::connect(target) {
+                            pipe(&client, &server);
+                            pipe(&server, &client);
+                        }
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Forwarder { stop }
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Copies `from` into `to` on a thread until either side closes.
+fn pipe(from: &TcpStream, to: &TcpStream) {
+    if let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) {
+        thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Both);
+            let _ = from.shutdown(Shutdown::Both);
+        });
+    }
+}
+
+/// A database that becomes reachable within `DATABASE_CONNECT_TIMEOUT_SECS` is waited for: the
+/// server starts and serves. PostgreSQL: its port opens 1.5 s after the server started.
+/// SQLite: the file's directory appears 1.5 s after the server started.
+#[test]
+fn a_database_that_comes_up_within_the_connect_timeout_is_waited_for() {
+    let db = TestDb::new();
+    let late = Duration::from_millis(1500);
+    let (url, opener): (String, thread::JoinHandle<Box<dyn Send>>) = match &db.postgres {
+        Some(_) => {
+            let mut url = url::Url::parse(&db.url).expect("URL");
+            let target = resolve(url.host_str().expect("host"), url.port().unwrap_or(5432));
+            let port = free_port();
+            url.set_host(Some("127.0.0.1")).expect("host");
+            url.set_port(Some(port)).expect("port");
+            let opener = thread::spawn(move || {
+                thread::sleep(late);
+                Box::new(Forwarder::start(port, target)) as Box<dyn Send>
+            });
+            (url.to_string(), opener)
+        }
+        None => {
+            let dir = std::env::temp_dir().join(unique("late-dir"));
+            let url = format!("sqlite://{}/posts.db?mode=rwc", dir.display());
+            let opener = thread::spawn(move || {
+                thread::sleep(late);
+                std::fs::create_dir_all(&dir).expect("create the directory");
+                Box::new(TempDir(dir)) as Box<dyn Send>
+            });
+            (url, opener)
+        }
+    };
+    let start = Instant::now();
+    let mut server = Server::start(
+        &url,
+        &[
+            ("DATABASE_CONNECT_TIMEOUT_SECS", "10"),
+            ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
+        ],
+        BOUND,
+    );
+    let took = start.elapsed();
+    let _opened = opener.join().expect("opener");
+    assert!(
+        took >= late,
+        "started after {took:?}, before the database was up"
+    );
+    let (status, body) = request(server.addr(), "GET", "/ready", None, None).expect("ready");
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    let token = server.user("late");
+    let (status, _) = request(
+        server.addr(),
+        "POST",
+        "/posts/",
+        Some(&token),
+        Some(&post_body("late")),
+    )
+    .expect("create");
+    assert_eq!(status, 201);
+    assert!(server.stderr().contains("retrying"), "{}", server.stderr());
+    server.sigterm();
+    assert!(server.wait_exit(BOUND).is_some());
+}
+
+fn resolve(host: &str, port: u16) -> SocketAddr {
+    std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .expect("resolve the database host")
+        .next()
+        .expect("an address")
+}
+
+/// A POST /posts/ whose body is half sent: the request is in flight until [`finish`] sends
+/// the rest. The connection is proved accepted (a request answered on it) before.
+struct SlowUpload {
+    stream: TcpStream,
+    rest: Vec<u8>,
+    title: String,
+}
+
+impl SlowUpload {
+    fn begin(addr: SocketAddr, token: &str, title: &str) -> Self {
+        let mut stream = connect(addr).expect("connect");
+        let probe = head("GET", "/health", None, "application/json", 0, true);
+        stream.write_all(probe.as_bytes()).expect("send probe");
+        let (status, _) = read_response(&mut stream).expect("probe answered");
+        assert_eq!(status, 200);
+        let body = post_body(title).into_bytes();
+        let head = head(
+            "POST",
+            "/posts/",
+            Some(token),
+            "application/json",
+            body.len(),
+            false,
+        );
+        let (first, rest) = body.split_at(body.len() / 2);
+        stream.write_all(head.as_bytes()).expect("send head");
+        stream.write_all(first).expect("send half the body");
+        SlowUpload {
+            stream,
+            rest: rest.to_vec(),
+            title: title.to_owned(),
+        }
+    }
+
+    fn finish(mut self) -> Outcome {
+        let result = self
+            .stream
+            .write_all(&self.rest)
+            .and_then(|()| read_response(&mut self.stream));
+        (self.title, result)
+    }
+}
+
+/// A post's title and what its POST was answered: status and body, or an I/O error.
+type Outcome = (String, std::io::Result<(u16, String)>);
+
+/// Writers posting in a loop on fresh connections until told to stop or the server is gone;
+/// each records what it was answered.
+fn write_load(
+    addr: SocketAddr,
+    token: &str,
+    writers: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<Vec<Outcome>>> {
+    (0..writers)
+        .map(|w| {
+            let (token, stop) = (token.to_owned(), Arc::clone(stop));
+            thread::spawn(move || {
+                let mut results = Vec::new();
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let title = format!("load {w}-{i}");
+                    let result = request(
+                        addr,
+                        "POST",
+                        "/posts/",
+                        Some(&token),
+                        Some(&post_body(&title)),
+                    );
+                    let gone = result.is_err();
+                    results.push((title, result));
+                    if gone {
+                        break;
+                    }
+                }
+                results
+            })
+        })
+        .collect()
+}
+
+/// Every title answered 201 is in the database, once, whole; and no row is torn.
+fn assert_acknowledged_writes_kept(db: &TestDb, acknowledged: &[String]) {
+    let posts = db.posts();
+    for title in acknowledged {
+        let found: Vec<_> = posts.iter().filter(|(_, t, _)| t == title).collect();
+        assert_eq!(found.len(), 1, "acknowledged post {title:?} is there once");
+    }
+    for (id, title, content) in &posts {
+        assert_eq!(content, &content_of(title), "post {id} is whole");
+    }
+}
+
+/// SIGTERM under load: requests in flight (bodies half uploaded, writes being handled) all
+/// complete with 2xx; new connections are refused as soon as shutdown starts, while those
+/// requests are still running; the process exits promptly once they are done (well within
+/// `SHUTDOWN_TIMEOUT_SECS`) and successfully; every acknowledged write is in the database.
+#[test]
+fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
+    let db = TestDb::new();
+    let mut server = Server::start(&db.url, &[("SHUTDOWN_TIMEOUT_SECS", "10")], BOUND);
+    let addr = server.addr();
+    let token = server.user("sigterm");
+
+    let uploads: Vec<_> = (0..3)
+        .map(|i| SlowUpload::begin(addr, &token, &format!("in flight {i}")))
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = write_load(addr, &token, 3, &stop);
+    thread::sleep(Duration::from_millis(300));
+
+    let term = Instant::now();
+    server.sigterm();
+    let refused = loop {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => break term.elapsed(),
+            _ => {}
+        }
+        assert!(
+            term.elapsed() < Duration::from_secs(3),
+            "still accepting after SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(10));
+    };
+    assert!(
+        server.child.try_wait().expect("try_wait").is_none(),
+        "exited with requests still in flight"
+    );
+    stop.store(true, Ordering::Relaxed);
+
+    let mut acknowledged = Vec::new();
+    for upload in uploads {
+        let (title, result) = upload.finish();
+        let (status, body) = result.unwrap_or_else(|e| panic!("{title}: cut off ({e})"));
+        assert_eq!(status, 201, "{title}: {body}");
+        acknowledged.push(title);
+    }
+    let finished = Instant::now();
+    let mut answered = 0;
+    for writer in load {
+        for (title, result) in writer.join().expect("writer") {
+            match result {
+                Ok((201, _)) => {
+                    answered += 1;
+                    acknowledged.push(title);
+                }
+                Ok((status, body)) => panic!("{title}: {status} {body}"),
+                Err(_) => {} // never accepted: not acknowledged, nothing to keep
+            }
+        }
+    }
+    assert!(answered > 0, "the load got nothing done");
+
+    let status = server
+        .wait_exit(Duration::from_secs(10 + 2).saturating_sub(term.elapsed()))
+        .unwrap_or_else(|| {
+            panic!(
+                "still running after the shutdown timeout: {}",
+                server.stderr()
+            )
+        });
+    assert!(
+        status.success(),
+        "exit status {status}: {}",
+        server.stderr()
+    );
+    assert!(
+        finished.elapsed() < Duration::from_secs(3),
+        "lingered {:?} after the last request",
+        finished.elapsed()
+    );
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+    eprintln!(
+        "refused new connections {refused:?} after SIGTERM; {answered} load writes acknowledged"
+    );
+    assert_acknowledged_writes_kept(&db, &acknowledged);
+}
+
+/// SIGTERM with a request that never finishes (its client stalls mid-body): the process
+/// waits for it only `SHUTDOWN_TIMEOUT_SECS`, then exits; the request writes nothing.
+#[test]
+fn sigterm_exits_within_the_shutdown_timeout_despite_a_stalled_request() {
+    let db = TestDb::new();
+    let mut server = Server::start(&db.url, &[("SHUTDOWN_TIMEOUT_SECS", "1")], BOUND);
+    let token = server.user("stalled");
+    let upload = SlowUpload::begin(server.addr(), &token, "never finished");
+    thread::sleep(Duration::from_millis(100));
+
+    let term = Instant::now();
+    server.sigterm();
+    let status = server
+        .wait_exit(Duration::from_secs(1 + 3))
+        .unwrap_or_else(|| panic!("still running 4 s after SIGTERM: {}", server.stderr()));
+    let took = term.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "did not wait for the request: {took:?}"
+    );
+    assert!(
+        status.success(),
+        "exit status {status}: {}",
+        server.stderr()
+    );
+    assert!(!server.stderr().contains("panicked"), "{}", server.stderr());
+    let (_, result) = upload.finish();
+    assert!(
+        result.is_err(),
+        "a stalled request has no answer: {result:?}"
+    );
+    assert!(db.posts().is_empty(), "the stalled request wrote nothing");
+}
+
+/// `kill -9` under a write load, then a restart on the same database: every POST /posts/
+/// answered 201 is there, whole; nothing is torn; the server starts and serves again.
+#[test]
+fn kill_9_under_write_load_loses_no_acknowledged_write() {
+    let db = TestDb::new();
+    let mut server = Server::start(&db.url, &[], BOUND);
+    let addr = server.addr();
+    let token = server.user("killed");
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = write_load(addr, &token, 4, &stop);
+    thread::sleep(Duration::from_millis(800));
+    server.child.kill().expect("kill -9");
+    server.child.wait().expect("reaped");
+    stop.store(true, Ordering::Relaxed);
+
+    let mut acknowledged = Vec::new();
+    let mut cut_off = 0;
+    for writer in load {
+        for (title, result) in writer.join().expect("writer") {
+            match result {
+                Ok((201, _)) => acknowledged.push(title),
+                Ok((status, body)) => panic!("{title}: {status} {body}"),
+                Err(_) => cut_off += 1,
+            }
+        }
+    }
+    assert!(
+        acknowledged.len() >= 10,
+        "only {} writes",
+        acknowledged.len()
+    );
+    assert!(
+        cut_off > 0,
+        "the writers were still writing when the server died"
+    );
+
+    let restarted = Server::start(&db.url, &[], BOUND);
+    let (status, _) = request(restarted.addr(), "GET", "/ready", None, None).expect("ready");
+    assert_eq!(status, 200);
+    let (status, body) = request(
+        restarted.addr(),
+        "GET",
+        "/posts/?limit=100",
+        Some(&token),
+        None,
+    )
+    .expect("list");
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).expect("JSON");
+    assert!(!listed.as_array().expect("a list").is_empty());
+    assert_acknowledged_writes_kept(&db, &acknowledged);
+    eprintln!(
+        "{} writes acknowledged before kill -9, {cut_off} cut off; all kept",
+        acknowledged.len()
+    );
+}
