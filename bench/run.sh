@@ -126,30 +126,33 @@ PY
   echo "  $name @ $conns connections done" >&2
 }
 
-: > "$OUT/results.jsonl"
+: > "$OUT/results.jsonl" "$OUT/ceiling.jsonl"
+
+# The database's ceiling: pgbench running the statements the server sends (bench/pgbench/),
+# prepared, with the same client count, on the same data: right after the API's run of the
+# same scenario, before later scenarios add rows.
+ceiling() {
+  local s=$1
+  [ "$DB" = postgres ] && [ "$PGBENCH" = 1 ] && [ -f "$ROOT/bench/pgbench/$s.sql" ] || return 0
+  local max_post max_user tps
+  max_post=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM posts")
+  max_user=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM users")
+  tps=$(pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" -j "$THREADS" \
+    -T "$DURATION" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
+    -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  echo "{\"scenario\": \"$s\", \"tps\": ${tps:-0}}" >> "$OUT/ceiling.jsonl"
+  echo "  $s ceiling (pgbench) done" >&2
+}
+
 for s in $SCENARIOS; do
   run_scenario "$s" "$CONNS"
+  ceiling "$s"
 done
 if [ "$SWEEP" = 1 ]; then
   for c in 64 256; do
     for s in s1 s4; do
       case " $SCENARIOS " in *" $s "*) run_scenario "$s" "$c" ;; esac
     done
-  done
-fi
-
-# The database's ceiling: pgbench running the statements the server sends, same clients.
-: > "$OUT/ceiling.jsonl"
-if [ "$DB" = postgres ] && [ "$PGBENCH" = 1 ]; then
-  MAX_POST=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM posts")
-  MAX_USER=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM users")
-  for s in s1 s2 s4; do
-    case " $SCENARIOS " in *" $s "*) ;; *) continue ;; esac
-    tps=$(pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" -j "$THREADS" \
-      -T "$DURATION" -D max_post="$MAX_POST" -D max_user="$MAX_USER" -D posts="$POSTS" \
-      -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null \
-      | awk '/^tps/ {print $3; exit}')
-    echo "{\"scenario\": \"$s\", \"tps\": ${tps:-0}}" >> "$OUT/ceiling.jsonl"
   done
 fi
 
