@@ -165,44 +165,47 @@ fn case_forms(c: char) -> Vec<char> {
     forms
 }
 
-/// A SQLite `GLOB` pattern for "contains `term`, ignoring case": each letter becomes the class
-/// of its case forms; `*`, `?` and `[` are bracketed to stand for themselves.
-fn glob_pattern(term: &str) -> String {
-    let mut p = String::with_capacity(term.len() * 4 + 2);
-    p.push('*');
+/// Writes `term` with each letter as the bracketed class of its case forms, and every other
+/// character as `literal` spells it for the pattern language at hand.
+fn fold_case(term: &str, out: &mut String, literal: impl Fn(char, &mut String)) {
     for c in term.chars() {
         let forms = case_forms(c);
         if forms.len() > 1 {
-            p.push('[');
-            p.extend(forms);
-            p.push(']');
-        } else if matches!(c, '*' | '?' | '[') {
-            p.extend(['[', c, ']']);
+            out.push('[');
+            out.extend(forms);
+            out.push(']');
         } else {
-            p.push(c);
+            literal(c, out);
         }
     }
+}
+
+/// A SQLite `GLOB` pattern for "contains `term`, ignoring case"; `*`, `?` and `[` are
+/// bracketed to stand for themselves.
+fn glob_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() * 4 + 2);
+    p.push('*');
+    fold_case(term, &mut p, |c, out| {
+        if matches!(c, '*' | '?' | '[') {
+            out.extend(['[', c, ']']);
+        } else {
+            out.push(c);
+        }
+    });
     p.push('*');
     p
 }
 
-/// A PostgreSQL regular expression (`~`) for "contains `term`, ignoring case": each letter
-/// becomes the class of its case forms; ASCII punctuation is quoted with `\`.
+/// A PostgreSQL regular expression (`~`) for "contains `term`, ignoring case"; ASCII
+/// punctuation is quoted with `\`.
 fn regex_pattern(term: &str) -> String {
     let mut p = String::with_capacity(term.len() * 4);
-    for c in term.chars() {
-        let forms = case_forms(c);
-        if forms.len() > 1 {
-            p.push('[');
-            p.extend(forms);
-            p.push(']');
-        } else {
-            if c.is_ascii_punctuation() {
-                p.push('\\');
-            }
-            p.push(c);
+    fold_case(term, &mut p, |c, out| {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
         }
-    }
+        out.push(c);
+    });
     p
 }
 
