@@ -8,6 +8,22 @@ use crate::helpers::{PASSWORD, json_of, spawn_app};
 
 const N: usize = 50;
 
+/// Waits for every racing request: exactly one 201, every other one 409.
+async fn assert_one_created_rest_conflict(set: JoinSet<Result<StatusCode, reqwest::Error>>) {
+    let statuses: Vec<StatusCode> = set
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let count = |wanted| statuses.iter().filter(|s| **s == wanted).count();
+    assert_eq!(
+        (count(StatusCode::CREATED), count(StatusCode::CONFLICT)),
+        (1, N - 1),
+        "{statuses:?}"
+    );
+}
+
 #[tokio::test]
 async fn fifty_identical_votes_at_once_count_once() {
     let app = spawn_app().await;
@@ -23,21 +39,7 @@ async fn fifty_identical_votes_at_once_count_once() {
             .json(&json!({"post_id": id, "dir": 1}));
         set.spawn(async move { req.send().await.map(|r| r.status()) });
     }
-    let statuses: Vec<StatusCode> = set
-        .join_all()
-        .await
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
-    let created = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count();
-    let conflicts = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CONFLICT)
-        .count();
-    assert_eq!((created, conflicts), (1, N - 1), "{statuses:?}");
+    assert_one_created_rest_conflict(set).await;
     let post = json_of(app.get(&format!("/posts/{id}"), Some(&ann.token)).await).await;
     assert_eq!(post["votes"], 1);
 }
@@ -58,21 +60,7 @@ async fn fifty_registrations_of_one_email_at_once_create_one_user() {
             .json(&json!({"email": email, "password": PASSWORD}));
         set.spawn(async move { req.send().await.map(|r| r.status()) });
     }
-    let statuses: Vec<StatusCode> = set
-        .join_all()
-        .await
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
-    let created = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CREATED)
-        .count();
-    let conflicts = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::CONFLICT)
-        .count();
-    assert_eq!((created, conflicts), (1, N - 1), "{statuses:?}");
+    assert_one_created_rest_conflict(set).await;
     assert_eq!(
         app.login("race@example.com", PASSWORD).await.status(),
         StatusCode::OK

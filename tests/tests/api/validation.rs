@@ -110,6 +110,21 @@ pub(crate) fn has_entry(body: &Value, loc: &Value, kind: Option<&str>) -> bool {
     })
 }
 
+/// Asserts that the 422 `body` reports each of `missing` as missing, and nothing else.
+pub(crate) fn assert_only_missing(body: &Value, missing: &[&str], case: &str) {
+    for name in missing {
+        assert!(
+            has_entry(body, &json!(["body", name]), Some("missing")),
+            "{case}: no missing {name} in {body}"
+        );
+    }
+    assert_eq!(
+        body["detail"].as_array().map(Vec::len),
+        Some(missing.len()),
+        "{case}: one entry per problem in {body}"
+    );
+}
+
 /// Asserts a 422 whose entries all sit under `"body"`.
 async fn assert_422_under_body(res: Response, case: &str) -> Value {
     let body = json_of_422(res, case).await;
@@ -260,17 +275,7 @@ async fn each_missing_field_gets_its_own_entry() {
             .post_json(route.path, route.token.as_deref(), &body)
             .await;
         let body = json_of_422(res, &case).await;
-        for name in missing {
-            assert!(
-                has_entry(&body, &json!(["body", name]), Some("missing")),
-                "{case}: no missing {name} in {body}"
-            );
-        }
-        assert_eq!(
-            body["detail"].as_array().map(Vec::len),
-            Some(missing.len()),
-            "{case}: one entry per missing field: {body}"
-        );
+        assert_only_missing(&body, missing, &case);
     }
 }
 
