@@ -151,7 +151,15 @@ impl RouteTable {
                 (segments(path), methods.join(", "))
             })
             .collect();
-        for path in ["/openapi.json", "/docs", "/docs/", "/docs/{file}", "/redoc"] {
+        for path in [
+            "/openapi.json",
+            "/docs",
+            "/docs/",
+            "/docs/{file}",
+            "/redoc",
+            REDOC_BUNDLE_PATH,
+            crate::metrics::PATH,
+        ] {
             routes.push((segments(path), "GET".to_owned()));
         }
         RouteTable(routes)
@@ -175,4 +183,21 @@ impl RouteTable {
 
 fn segments(path: &str) -> Vec<String> {
     path.split('/').skip(1).map(str::to_owned).collect()
+}
+
+/// ReDoc's page: utoipa-redoc's template with the script served by us instead of a CDN.
+pub const REDOC_PAGE: &str = include_str!("../assets/redoc/index.html");
+
+/// Where ReDoc's standalone bundle is served (see `api/assets/redoc/README.md`).
+pub const REDOC_BUNDLE_PATH: &str = "/redoc/redoc.standalone.js";
+
+/// ReDoc's standalone bundle, vendored, so `/redoc` works with no internet access.
+pub async fn redoc_bundle() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=86400",
+        ))
+        .body(&include_bytes!("../assets/redoc/redoc.standalone.js")[..])
 }

@@ -5,11 +5,15 @@
 //! becomes an [`error::ApiError`], the only `ResponseError`, which writes the contract's
 //! `{"detail": ...}` bodies. No SQL and no business rules here.
 
+pub mod cli;
 pub mod docs;
 mod dto;
 pub mod error;
 mod extract;
 mod input;
+pub mod logging;
+mod metrics;
+mod request_id;
 mod routes;
 pub mod settings;
 pub mod startup;

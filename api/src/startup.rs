@@ -20,9 +20,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::docs::{self, RouteTable};
 use crate::error::ApiError;
 use crate::extract::{MAX_BODY, content_length};
-use crate::routes;
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::{metrics, request_id, routes};
 
 /// Why the server could not start. Displays as one line.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,8 @@ pub enum StartError {
     },
     #[error("cannot apply migrations: {0}")]
     Migration(#[source] DbErr),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(String),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -73,6 +75,8 @@ impl Application {
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
+        let metrics =
+            metrics::middleware(&db, settings.db_max_connections).map_err(StartError::Metrics)?;
         let auth = Auth::new(&settings.auth);
         auth.warm_up();
         let state = Data::new(AppState {
@@ -102,7 +106,8 @@ impl Application {
                             .finish()
                     }),
                 )
-                .service(Redoc::with_url("/redoc", api.clone()))
+                .service(Redoc::with_url("/redoc", api.clone()).custom_html(docs::REDOC_PAGE))
+                .route(docs::REDOC_BUNDLE_PATH, web::get().to(docs::redoc_bundle))
                 .wrap_fn(|mut req, srv| {
                     // 413 before a byte of an oversized body is read, on every route.
                     if content_length(&req).is_some_and(|n| n > MAX_BODY as u64) {
@@ -122,7 +127,12 @@ impl Application {
                 .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, json_not_found))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(cors(cors_origins.as_deref()))
-                .wrap(Logger::new(r#"%{r}a "%r" %s %b %Dms"#))
+                .wrap(metrics.clone())
+                // Outside the metrics middleware, so that a scrape is logged as the 200 it is.
+                .wrap(Logger::new(
+                    r#"%{r}a "%r" %s %b %Dms request_id=%{x-request-id}i"#,
+                ))
+                .wrap_fn(request_id::middleware)
         })
         .workers(settings.workers)
         .shutdown_timeout(settings.shutdown_timeout.as_secs())

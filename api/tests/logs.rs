@@ -1,5 +1,6 @@
 //! The log never holds a password, a password hash, a token or the signing key, even at
-//! `debug`, and every request gets one access-log line.
+//! `debug`; every request gets one access-log line, and every line about a request carries its
+//! id.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -108,7 +109,10 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
         &request(
             "GET",
             "/posts/",
-            &[("Authorization", "Bearer forged.token.here")],
+            &[
+                ("Authorization", "Bearer forged.token.here"),
+                ("X-Request-Id", "log-test-request-1"),
+            ],
             "",
         ),
     )
@@ -146,12 +150,34 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
     ] {
         assert!(!text.contains(secret), "the log shows {what}:\n{text}");
     }
-    let access_lines = text
+    let access_lines: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("INFO  actix_web::middleware::logger"))
-        .count();
+        .collect();
     assert_eq!(
-        access_lines, requests,
+        access_lines.len(),
+        requests,
         "one access-log line per request:\n{text}"
+    );
+    for line in &access_lines {
+        let id = line.rsplit("request_id=").next().unwrap_or("");
+        assert!(
+            line.contains("request_id=") && !id.is_empty() && id != "-",
+            "an access line without a request id: {line}"
+        );
+    }
+    // A line written while the request is handled (the service's debug line on a rejected
+    // token) carries the id the client sent, as does that request's access line.
+    let tagged: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("request_id=log-test-request-1"))
+        .collect();
+    assert!(
+        tagged.iter().any(|l| l.contains("token rejected")),
+        "the service's line carries the request id:\n{text}"
+    );
+    assert!(
+        tagged.iter().any(|l| l.contains("logger")),
+        "the access line carries the request id:\n{text}"
     );
 }

@@ -10,6 +10,8 @@ use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{DatabaseConnection, DbBackend, TransactionTrait};
 
+mod adopt;
+pub mod cli;
 mod config;
 mod m20261125_000001_create_users;
 mod m20261125_000002_create_posts;
@@ -67,13 +69,19 @@ const LOCK_KEY: i64 = 0x0070_6f73_7473;
 /// transaction lock: a second process waits, then finds nothing pending. DDL is transactional
 /// there, so a failed run leaves the schema as it was.
 ///
+/// Also on PostgreSQL, before any command but `Fresh` (which drops everything anyway), a
+/// database built by the FastAPI course's Alembic migrations is adopted (module `adopt`).
+///
 /// # Errors
-/// Any database error, or a migration that fails.
+/// Any database error, a migration that fails, or a course database that cannot be adopted.
 pub async fn run(db: &DatabaseConnection, command: Command) -> Result<(), DbErr> {
     if db.get_database_backend() == DbBackend::Postgres {
         let txn = db.begin().await?;
         txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
             .await?;
+        if command != Command::Fresh {
+            adopt::adopt(&txn).await?;
+        }
         apply(&txn, command).await?;
         txn.commit().await
     } else {

@@ -125,7 +125,11 @@ impl Auth {
     pub fn verify(&self, token: &str) -> Result<i64, Error> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims.user_id)
-            .map_err(|_| Error::InvalidToken)
+            .map_err(|e| {
+                // The kind only (expired, bad signature, ...): never the token itself.
+                log::debug!("token rejected: {:?}", e.kind());
+                Error::InvalidToken
+            })
     }
 
     /// Hashes `password` with bcrypt (`$2b$`, configured cost).

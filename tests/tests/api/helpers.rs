@@ -49,6 +49,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server with extra configuration variables on top of the test defaults.
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(extra, "").await
+}
+
+/// Starts the server like [`spawn_app_with`], on a fresh database into which `setup_sql` (any
+/// number of statements; none if empty) was loaded before the server saw it: a database that
+/// another tool built and filled, such as the course's. With `AUTO_MIGRATE=false` in `extra`,
+/// the test migrates it itself.
+pub async fn spawn_app_on(extra: &[(&str, &str)], setup_sql: &str) -> TestApp {
     let unique = format!(
         "{}_{}_{}",
         std::process::id(),
@@ -81,6 +89,16 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             )
         }
     };
+    if !setup_sql.is_empty() {
+        let setup = Database::connect(&database_url)
+            .await
+            .expect("connect to arrange the database");
+        setup
+            .execute_unprepared(setup_sql)
+            .await
+            .expect("arrange the database");
+        setup.close().await.ok();
+    }
     let mut vars: HashMap<String, String> = [
         ("DATABASE_URL", database_url.as_str()),
         ("PORT", "0"),

@@ -2,11 +2,13 @@
 
 mod helpers;
 
+mod adoption;
 mod auth;
 mod concurrency;
 mod faults;
 mod health;
 mod migrations;
+mod operations;
 mod posts;
 mod security;
 mod users;

@@ -1,0 +1,103 @@
+//! `/metrics`, in Prometheus' text format: request counts and latency by route pattern,
+//! method and status (actix-web-prom), and the database pool's connections (read at each
+//! scrape). Operational, so not in the public OpenAPI document.
+//!
+//! Route labels are the matched patterns (`/posts/{id}`), and every unmatched path counts as
+//! `UNMATCHED`, so clients cannot grow the label set.
+
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{IntGauge, IntGaugeVec, Opts};
+use sea_orm::{DatabaseConnection, DbBackend};
+
+pub const PATH: &str = "/metrics";
+
+/// The metrics middleware (it also answers `GET /metrics`), with the pool gauges registered.
+///
+/// # Errors
+/// Registering a metric twice (a programming error), as a message.
+pub fn middleware(
+    db: &DatabaseConnection,
+    max_connections: u32,
+) -> Result<PrometheusMetrics, String> {
+    let metrics = PrometheusMetricsBuilder::new("api")
+        .endpoint(PATH)
+        .mask_unmatched_patterns("UNMATCHED")
+        .buckets(&[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ])
+        .build()
+        .map_err(|e| e.to_string())?;
+    let pool = PoolCollector::new(db.clone(), max_connections).map_err(|e| e.to_string())?;
+    metrics
+        .registry
+        .register(Box::new(pool))
+        .map_err(|e| e.to_string())?;
+    Ok(metrics)
+}
+
+/// The pool's state, read when scraped.
+struct PoolCollector {
+    db: DatabaseConnection,
+    connections: IntGaugeVec,
+    max: IntGauge,
+}
+
+impl PoolCollector {
+    fn new(db: DatabaseConnection, max_connections: u32) -> prometheus::Result<Self> {
+        let connections = IntGaugeVec::new(
+            Opts::new(
+                "api_db_pool_connections",
+                "Open database connections, by state (idle or in_use)",
+            ),
+            &["state"],
+        )?;
+        let max = IntGauge::new(
+            "api_db_pool_max_connections",
+            "Most connections the pool opens (DATABASE_MAX_CONNECTIONS)",
+        )?;
+        max.set(i64::from(max_connections));
+        Ok(Self {
+            db,
+            connections,
+            max,
+        })
+    }
+
+    /// (open, idle) connections.
+    fn state(&self) -> (u32, usize) {
+        match self.db.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => (0, 0),
+        }
+    }
+}
+
+impl Collector for PoolCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        let mut descs = self.connections.desc();
+        descs.extend(self.max.desc());
+        descs
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let (open, idle) = self.state();
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        let open = i64::from(open);
+        self.connections.with_label_values(&["idle"]).set(idle);
+        self.connections
+            .with_label_values(&["in_use"])
+            .set(open.saturating_sub(idle));
+        let mut families = self.connections.collect();
+        families.extend(self.max.collect());
+        families
+    }
+}

@@ -1,0 +1,185 @@
+//! The `api` command line: its subcommands, the committed OpenAPI document, `migrate` and
+//! `healthcheck`, run as a user or a container would run them.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A scratch directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("posts-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    fn database_url(&self) -> String {
+        format!("sqlite://{}/posts.db?mode=rwc", self.0.display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The binary, run in `dir` with only these variables (no `.env` of the checkout applies).
+fn api(dir: &Path, vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(vars.iter().copied());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run the api binary")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let dir = TempDir::new("help");
+    let out = run(api(&dir.0, &[]).arg("--help"));
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for word in ["serve", "migrate", "openapi", "healthcheck"] {
+        assert!(help.contains(word), "--help lists {word}:\n{help}");
+    }
+    let out = run(api(&dir.0, &[]).args(["migrate", "--help"]));
+    let help = text(&out.stdout);
+    for word in ["up", "down", "status", "fresh", "refresh", "reset"] {
+        assert!(help.contains(word), "migrate --help lists {word}:\n{help}");
+    }
+    let out = run(api(&dir.0, &[]).arg("no-such-command"));
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+}
+
+#[test]
+fn the_committed_openapi_json_is_what_the_code_generates() {
+    let dir = TempDir::new("openapi");
+    let out = run(api(&dir.0, &[]).arg("openapi"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.json");
+    let committed = std::fs::read_to_string(&committed).expect("openapi.json at the root");
+    assert!(
+        text(&out.stdout) == committed,
+        "openapi.json is out of date with the code: regenerate it with \
+         `cargo run -q -- openapi > openapi.json` and review the diff"
+    );
+}
+
+#[test]
+fn migrate_applies_reports_and_rolls_back() {
+    let dir = TempDir::new("migrate");
+    let url = dir.database_url();
+    let vars = [("DATABASE_URL", url.as_str())];
+    let status = |dir: &TempDir| {
+        let out = run(api(&dir.0, &vars).args(["migrate", "status"]));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let before = status(&dir);
+    assert_eq!(before.matches("pending").count(), 3, "{before}");
+
+    let out = run(api(&dir.0, &vars).args(["migrate", "up"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let after = status(&dir);
+    assert_eq!(after.matches("applied").count(), 3, "{after}");
+    assert!(!after.contains("pending"), "{after}");
+
+    let out = run(api(&dir.0, &vars).args(["migrate", "down"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rolled_back = status(&dir);
+    assert_eq!(rolled_back.matches("pending").count(), 1, "{rolled_back}");
+
+    // No subcommand after `migrate` means `up`, as with the migration binary.
+    let out = run(api(&dir.0, &vars).arg("migrate"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!status(&dir).contains("pending"));
+}
+
+#[test]
+fn migrate_names_an_unusable_database_url() {
+    let dir = TempDir::new("migrate-bad");
+    let out = run(api(&dir.0, &[("DATABASE_URL", "mysql://nope")]).args(["migrate", "up"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("DATABASE_URL"),
+        "{err}"
+    );
+}
+
+/// The server, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn healthcheck_passes_on_a_ready_server_and_fails_without_one() {
+    let dir = TempDir::new("health");
+    let url = dir.database_url();
+    let port = free_port().to_string();
+    let mut server = Server(
+        api(
+            &dir.0,
+            &[
+                ("DATABASE_URL", url.as_str()),
+                ("HOST", "127.0.0.1"),
+                ("PORT", &port),
+                ("RUST_LOG", "warn"),
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server"),
+    );
+    let started = Instant::now();
+    // A container's HOST is the wildcard: the check then asks this machine.
+    let check = |host: &str, port: &str| {
+        run(api(&dir.0, &[("HOST", host), ("PORT", port)]).arg("healthcheck"))
+    };
+    while !check("0.0.0.0", &port).status.success() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server never became healthy"
+        );
+        assert!(
+            server.0.try_wait().ok().flatten().is_none(),
+            "the server exited"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(check("127.0.0.1", &port).status.success());
+
+    let out = check("127.0.0.1", &free_port().to_string());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("unhealthy: "),
+        "{}",
+        text(&out.stderr)
+    );
+}

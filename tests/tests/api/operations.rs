@@ -1,0 +1,172 @@
+//! Operational surface: `X-Request-Id` on every response, `/metrics` in Prometheus' format,
+//! and the served OpenAPI document matching the committed `openapi.json`.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{json_of, spawn_app};
+
+fn request_id(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("no X-Request-Id on {} {}", res.status(), res.url()))
+        .to_owned()
+}
+
+fn is_uuid(id: &str) -> bool {
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
+
+#[tokio::test]
+async fn every_response_has_a_fresh_request_id() {
+    let app = spawn_app().await;
+    let big = "x".repeat(70 * 1024);
+    let mut seen = std::collections::HashSet::new();
+    let responses = [
+        app.get("/health", None).await,
+        app.get("/posts/", None).await, // 401
+        app.get("/nope", None).await,   // 404
+        app.request(Method::DELETE, "/login", None)
+            .send()
+            .await
+            .unwrap(), // 405
+        app.post_json("/users/", None, &json!({"email": "x"})).await, // 422
+        app.request(Method::POST, "/posts/", None)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap(), // 413
+        app.get("/docs/", None).await,
+        app.get("/metrics", None).await,
+    ];
+    for res in &responses {
+        let id = request_id(res);
+        assert!(is_uuid(&id), "{} {}: {id}", res.status(), res.url());
+        assert!(seen.insert(id), "ids are unique");
+    }
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_kept_and_an_unusable_one_replaced() {
+    let app = spawn_app().await;
+    let send = |id: String| {
+        app.request(Method::GET, "/posts/1", None)
+            .header("x-request-id", id)
+            .send()
+    };
+    let res = send("client-trace-0001".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(request_id(&res), "client-trace-0001");
+    let longest = "a".repeat(128);
+    assert_eq!(request_id(&send(longest.clone()).await.unwrap()), longest);
+    for unusable in [
+        "has space".to_owned(),
+        "a".repeat(129),
+        "tab\tin".to_owned(),
+    ] {
+        let res = send(unusable.clone()).await.unwrap();
+        assert!(is_uuid(&request_id(&res)), "{unusable:?} is replaced");
+    }
+}
+
+/// The value of the sample `name{labels}` in a Prometheus text exposition.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (metric, rest) = series.split_once('{').unwrap_or((series, "}"));
+            let all = labels
+                .iter()
+                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+            (metric == name && all).then(|| value.parse().ok())?
+        })
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern_and_status() {
+    let app = spawn_app().await;
+    let user = app.user("metrics").await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/posts/999", Some(&user.token)).await.status(), 404);
+    }
+    assert_eq!(app.get("/posts/", Some(&user.token)).await.status(), 200);
+    for path in ["/random/a", "/random/b", "/x/y/z"] {
+        assert_eq!(app.get(path, None).await.status(), 404);
+    }
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"),
+    );
+    let text = res.text().await.unwrap();
+    let total = |endpoint: &str, status: &str| {
+        sample(
+            &text,
+            "api_http_requests_total",
+            &[
+                ("endpoint", endpoint),
+                ("method", "GET"),
+                ("status", status),
+            ],
+        )
+    };
+    assert_eq!(total("/posts/{id}", "404"), Some(3.0), "{text}");
+    assert_eq!(total("/posts/", "200"), Some(1.0), "{text}");
+    // Unmatched paths share one label: clients cannot grow the series.
+    assert_eq!(total("UNMATCHED", "404"), Some(3.0), "{text}");
+    assert!(!text.contains("/random/"), "{text}");
+    let latency = sample(
+        &text,
+        "api_http_requests_duration_seconds_count",
+        &[("endpoint", "/posts/{id}"), ("status", "404")],
+    );
+    assert_eq!(latency, Some(3.0), "{text}");
+    // The pool: the test's requests are over, so every open connection is idle.
+    let idle = sample(&text, "api_db_pool_connections", &[("state", "idle")]);
+    let in_use = sample(&text, "api_db_pool_connections", &[("state", "in_use")]);
+    assert!(idle.is_some_and(|n| n >= 1.0), "{text}");
+    assert_eq!(in_use, Some(0.0), "{text}");
+    assert!(sample(&text, "api_db_pool_max_connections", &[]).is_some_and(|n| n >= 1.0));
+}
+
+#[tokio::test]
+async fn metrics_are_operational_not_part_of_the_public_document() {
+    let app = spawn_app().await;
+    let doc = json_of(app.get("/openapi.json", None).await).await;
+    assert!(doc["paths"].get("/metrics").is_none());
+    let res = app
+        .request(Method::POST, "/metrics", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(res.headers()["allow"], "GET");
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_openapi_json() {
+    let app = spawn_app().await;
+    let served = json_of(app.get("/openapi.json", None).await).await;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(path).expect("openapi.json at the workspace root"),
+    )
+    .expect("openapi.json is JSON");
+    assert!(
+        served == committed,
+        "openapi.json is out of date: `cargo run -q -- openapi > openapi.json`"
+    );
+}
