@@ -89,6 +89,9 @@ function recordRequests(page) {
   page.on('requestfailed', (r) => {
     if (isLocal(r.url())) console.log(`# request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
   });
+  page.on('response', (r) => {
+    if (r.status() >= 400) console.log(`# ${r.status()} for ${r.request().method()} ${r.url()}`);
+  });
   page.on('pageerror', (e) => console.log(`# page error on ${page.url()}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`# console error on ${page.url()}: ${m.text()}`);
@@ -129,8 +132,13 @@ async function tryItOutAndExecute(op, what) {
 async function liveResponse(op, what) {
   const live = op.locator('.responses-wrapper .live-responses-table');
   await waitFor(live.locator('.response-col_status'), `the live response of ${what}`);
-  const status = (await live.locator('.response-col_status').first().innerText()).trim();
-  const bodyBlock = live.locator('.response-col_description .highlight-code, .response-col_description pre');
+  // The table's first row is its header ("Code", "Details"): read the response's own row.
+  const row = live.locator('tbody tr.response');
+  await waitFor(row.locator('.response-col_status'), `the live response row of ${what}`);
+  const status = (await row.locator('.response-col_status').first().innerText()).trim();
+  // The body is the first code block of the row (the headers come after it); the block's
+  // "Download" button is not part of it.
+  const bodyBlock = row.locator('.response-col_description .highlight-code pre');
   await waitFor(bodyBlock, `the response body of ${what}`);
   const body = (await bodyBlock.first().innerText()).trim();
   return { status, body };
@@ -191,7 +199,8 @@ async function swagger(page) {
     throw new CheckFailed('authorize');
   }
   await screenshot(page, 'swagger-authorized');
-  const shownUser = (await modal.locator('code').first().innerText().catch(() => '')).trim();
+  // Once authorized, the username field becomes a <code> beside its label.
+  const shownUser = (await modal.locator('label[for="oauth_username"] + code').first().innerText().catch(() => '')).trim();
   check(shownUser === email, 'the Authorize dialog shows the logged-in username', `shown: ${shownUser}`);
   await modal.locator('.auth-btn-wrapper .btn-done').first().click();
   await waitFor(modal, 'the Authorize dialog to close', 'hidden');
@@ -229,7 +238,8 @@ async function redoc(page, document) {
   const title = (await page.locator('.api-info h1').first().innerText().catch(() => '')).trim();
   check(/Posts API/.test(title), 'ReDoc shows the API title', `title shown: ${title || '(none)'}`);
 
-  const menu = await page.locator('.menu-content').first().innerText();
+  // textContent, not innerText: the menu's tag groups are collapsed, their entries hidden.
+  const menu = await page.locator('.menu-content').first().textContent();
   const text = await page.locator('.redoc-wrap').first().textContent();
   const missing = [];
   for (const [path, methods] of Object.entries(document.paths)) {

@@ -97,7 +97,9 @@ impl Application {
                 .into_utoipa_app()
                 .configure(routes::configure)
                 .into_app()
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()))
+                // A tail pattern, not a regex one (`{_:.*}`): actix-web-prom labels requests
+                // with the pattern and cannot read a regex in it.
+                .service(SwaggerUi::new("/docs/{tail}*").url("/openapi.json", api.clone()))
                 .route(
                     "/docs",
                     web::get().to(|| async {

@@ -765,6 +765,7 @@ async fn two_replicas_behind_nginx_share_one_database_and_survive_a_rolling_stop
     assert_eq!(r.status(), StatusCode::OK, "B's post read through A");
     let r = http
         .get(format!("{}/users/{user_id}", b.base()))
+        .bearer_auth(&token)
         .send()
         .await
         .expect("user on B");

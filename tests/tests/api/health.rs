@@ -120,7 +120,27 @@ async fn docs_redoc_and_openapi_are_served() {
     assert_eq!(res.headers()["location"], "/docs/");
     let res = app.get("/redoc", None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.unwrap().to_lowercase().contains("redoc"));
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(r#"<script src="/redoc/redoc.standalone.js">"#),
+        "{page}"
+    );
+    assert!(
+        !page.contains("https://"),
+        "ReDoc's page loads from elsewhere: {page}"
+    );
+    // The bundle is ours to serve, and asks no CDN for anything (its logo included).
+    let res = app.get("/redoc/redoc.standalone.js", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let bundle = res.text().await.unwrap();
+    assert!(bundle.contains("Redoc") && bundle.len() > 500_000);
+    assert!(!bundle.contains("cdn.redoc.ly"));
     let res = app.get("/openapi.json", None).await;
     assert_eq!(res.status(), StatusCode::OK);
     let doc = json_of(res).await;
