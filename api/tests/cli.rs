@@ -1,40 +1,18 @@
 //! The `api` command line: its subcommands, the committed OpenAPI document, `migrate` and
 //! `healthcheck`, run as a user or a container would run them.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("posts-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/posts.db?mode=rwc", self.0.display())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{TempDir, api_binary, free_port};
 
 /// The binary, run in `dir` with only these variables (no `.env` of the checkout applies).
 fn api(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(vars.iter().copied());
+    let mut cmd = api_binary(dir);
+    cmd.envs(vars.iter().copied());
     cmd
 }
 
@@ -46,16 +24,9 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 #[test]
 fn help_lists_every_subcommand() {
-    let dir = TempDir::new("help");
+    let dir = TempDir::new("posts-cli-help");
     let out = run(api(&dir.0, &[]).arg("--help"));
     assert!(out.status.success());
     let help = text(&out.stdout);
@@ -73,7 +44,7 @@ fn help_lists_every_subcommand() {
 
 #[test]
 fn the_committed_openapi_json_is_what_the_code_generates() {
-    let dir = TempDir::new("openapi");
+    let dir = TempDir::new("posts-cli-openapi");
     let out = run(api(&dir.0, &[]).arg("openapi"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.json");
@@ -87,8 +58,8 @@ fn the_committed_openapi_json_is_what_the_code_generates() {
 
 #[test]
 fn migrate_applies_reports_and_rolls_back() {
-    let dir = TempDir::new("migrate");
-    let url = dir.database_url();
+    let dir = TempDir::new("posts-cli-migrate");
+    let url = dir.sqlite_url();
     let vars = [("DATABASE_URL", url.as_str())];
     let status = |dir: &TempDir| {
         let out = run(api(&dir.0, &vars).args(["migrate", "status"]));
@@ -117,7 +88,7 @@ fn migrate_applies_reports_and_rolls_back() {
 
 #[test]
 fn migrate_names_an_unusable_database_url() {
-    let dir = TempDir::new("migrate-bad");
+    let dir = TempDir::new("posts-cli-migrate-bad");
     let out = run(api(&dir.0, &[("DATABASE_URL", "mysql://nope")]).args(["migrate", "up"]));
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
@@ -139,8 +110,8 @@ impl Drop for Server {
 
 #[test]
 fn healthcheck_passes_on_a_ready_server_and_fails_without_one() {
-    let dir = TempDir::new("health");
-    let url = dir.database_url();
+    let dir = TempDir::new("posts-cli-health");
+    let url = dir.sqlite_url();
     let port = free_port().to_string();
     let mut server = Server(
         api(

@@ -2,10 +2,14 @@
 //! `debug`; every request gets one access-log line, and every line about a request carries its
 //! id.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::{TempDir, api_binary, free_port};
 
 const SECRET: &str = "log-test-secret-key-0123456789abcdef-0123456789";
 const PASSWORD: &str = "log test password 42";
@@ -39,22 +43,12 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> St
 
 #[test]
 fn logs_hold_no_secrets_and_one_line_per_request() {
-    let dir = std::env::temp_dir().join(format!("posts-logs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let log_path = dir.join("server.log");
+    let dir = TempDir::new("posts-logs");
+    let port = free_port();
+    let log_path = dir.0.join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_api"))
-        .current_dir(&dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/logs.db?mode=rwc", dir.display()),
-        )
+    let mut server = api_binary(&dir.0)
+        .env("DATABASE_URL", dir.sqlite_url())
         .env("PORT", port.to_string())
         .env("SECRET_KEY", SECRET)
         .env("BCRYPT_COST", "4")
@@ -133,7 +127,7 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let text = std::fs::read_to_string(&log_path).expect("read log");
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
 
     for (what, secret) in [
         ("the password", PASSWORD),

@@ -6,11 +6,13 @@
 //! it. HTTP is spoken by hand over `std::net` (the api crate has no HTTP client), and every
 //! wait is bounded so a failure can never hang CI.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -18,79 +20,34 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 
+use common::{PgDatabase, TempDir, api_binary, block_on, capture, free_port, sigterm, unique};
+
 /// The most any single wait may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct-horse-battery";
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(unique("posts-process"));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(f)
-}
 
 /// A database of the test's own: a SQLite file in a scratch directory, or a PostgreSQL
 /// database created through `TEST_DATABASE_URL`, dropped on drop.
 struct TestDb {
     url: String,
-    postgres: Option<(String, String)>,
+    postgres: Option<PgDatabase>,
     _dir: TempDir,
 }
 
 impl TestDb {
     fn new() -> Self {
-        let dir = TempDir::new();
+        let dir = TempDir::new("posts-process");
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
-                let name = unique("posts_process");
-                block_on(async {
-                    let admin = Database::connect(&admin_url)
-                        .await
-                        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is unreachable: {e}"));
-                    admin
-                        .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-                        .await
-                        .expect("create test database");
-                    admin.close().await.ok();
-                });
-                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-                url.set_path(&name);
+                let postgres = block_on(PgDatabase::create(&admin_url, "posts_process"));
                 TestDb {
-                    url: url.to_string(),
-                    postgres: Some((admin_url, name)),
+                    url: postgres.url.clone(),
+                    postgres: Some(postgres),
                     _dir: dir,
                 }
             }
             _ => TestDb {
-                url: format!("sqlite://{}/posts.db?mode=rwc", dir.0.display()),
+                url: dir.sqlite_url(),
                 postgres: None,
                 _dir: dir,
             },
@@ -133,32 +90,10 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin_url, name)) = &self.postgres {
-            let dropped = block_on(async {
-                let admin = Database::connect(admin_url).await?;
-                admin
-                    .execute_unprepared(&format!(
-                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-                    ))
-                    .await?;
-                admin.close().await
-            });
-            if dropped.is_err() {
-                eprintln!("warning: could not drop test database {name}");
-            }
-        }
-    }
-}
-
 /// The server binary, started with a clean environment in a directory without `.env`.
 fn command(database_url: &str, vars: &[(&str, &str)], dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
+    let mut cmd = api_binary(dir);
+    cmd.env("DATABASE_URL", database_url)
         .env("PORT", "0")
         .env("SECRET_KEY", "process-test-secret-key-0123456789abcdef")
         .env("BCRYPT_COST", "4")
@@ -183,7 +118,7 @@ struct Server {
 impl Server {
     /// Starts the binary and waits (at most `bound`) until it listens.
     fn start(database_url: &str, vars: &[(&str, &str)], bound: Duration) -> Server {
-        let dir = TempDir::new();
+        let dir = TempDir::new("posts-process");
         let mut child = command(database_url, vars, &dir.0)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -192,23 +127,7 @@ impl Server {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         let pipe = child.stderr.take().expect("stderr");
-        let lines = Arc::clone(&stderr);
-        thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if let Some(port) = line
-                    .split("listening on port ")
-                    .nth(1)
-                    .and_then(|rest| rest.split(';').next())
-                    .and_then(|p| p.trim().parse::<u16>().ok())
-                {
-                    let _ = tx.send(port);
-                }
-                if let Ok(mut l) = lines.lock() {
-                    l.push(line);
-                }
-            }
-        });
+        capture(pipe, Arc::clone(&stderr), tx);
         let port = match rx.recv_timeout(bound) {
             Ok(port) => port,
             Err(e) => {
@@ -234,11 +153,7 @@ impl Server {
     }
 
     fn sigterm(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM failed");
+        sigterm(&self.child);
     }
 
     /// Waits at most `bound` for the process to exit.
@@ -379,17 +294,9 @@ fn post_body(title: &str) -> String {
     json!({"title": title, "content": content_of(title), "published": true}).to_string()
 }
 
-/// A port nothing listens on (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// Runs the binary to completion (at most [`BOUND`]): exit status, stderr, time taken.
 fn run_to_exit(database_url: &str, vars: &[(&str, &str)]) -> (ExitStatus, String, Duration) {
-    let dir = TempDir::new();
+    let dir = TempDir::new("posts-process");
     let start = Instant::now();
     let mut child = command(database_url, vars, &dir.0)
         .stdout(Stdio::null())
@@ -566,12 +473,13 @@ fn a_database_that_comes_up_within_the_connect_timeout_is_waited_for() {
             (url.to_string(), opener)
         }
         None => {
-            let dir = std::env::temp_dir().join(unique("late-dir"));
-            let url = format!("sqlite://{}/posts.db?mode=rwc", dir.display());
+            // Not created yet: the opener creates it, late.
+            let dir = TempDir(std::env::temp_dir().join(unique("late-dir")));
+            let url = dir.sqlite_url();
             let opener = thread::spawn(move || {
                 thread::sleep(late);
-                std::fs::create_dir_all(&dir).expect("create the directory");
-                Box::new(TempDir(dir)) as Box<dyn Send>
+                std::fs::create_dir_all(&dir.0).expect("create the directory");
+                Box::new(dir) as Box<dyn Send>
             });
             (url, opener)
         }

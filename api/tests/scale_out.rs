@@ -33,22 +33,23 @@
 //! Every wait is bounded; every child process (replicas, nginx) is killed on drop, and the
 //! database is dropped on drop, also when an assertion fails.
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use migration::MigratorTrait;
 use reqwest::{Client, StatusCode};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
+
+use common::{PgDatabase, TempDir, api_binary, capture, free_port, sigterm, unique};
 
 /// The most any single wait may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
@@ -61,16 +62,6 @@ const PASSWORD: &str = "correct-horse-battery";
 const VOTERS: usize = 12;
 /// Client tasks of the load in step 5.
 const LOAD_CLIENTS: usize = 6;
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 // ------------------------------------------------------------------------------------------
 // Prerequisites: fail loudly, never skip.
@@ -105,97 +96,22 @@ fn nginx_binary() -> PathBuf {
 }
 
 // ------------------------------------------------------------------------------------------
-// Scratch directory, database, processes: each cleaned up on drop.
+// Database, processes: each cleaned up on drop (the scratch directories and the database
+// itself are `common`'s `TempDir` and `PgDatabase`).
 
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(prefix: &str) -> Self {
-        let dir = std::env::temp_dir().join(unique(prefix));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A fresh PostgreSQL database, dropped on drop.
-struct TestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    async fn create(admin_url: &str) -> Self {
-        let name = unique("posts_scale_out");
-        let admin = Database::connect(admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is unreachable: {e}"));
-        admin
-            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-            .await
-            .expect("create the test database");
-        admin.close().await.ok();
-        let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
-        url.set_path(&name);
-        TestDb {
-            admin_url: admin_url.to_owned(),
-            name,
-            url: url.to_string(),
-        }
-    }
-
-    async fn connect(&self) -> DatabaseConnection {
-        Database::connect(&self.url)
-            .await
-            .expect("connect to the test database")
-    }
-
-    /// The first column of each row of `sql`, as text.
-    async fn column(&self, sql: &str) -> Vec<String> {
-        let db = self.connect().await;
-        let rows = db
-            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        db.close().await.ok();
-        rows.iter()
-            .map(|r| r.try_get_by_index::<String>(0).expect("a text column"))
-            .collect()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        // Drop runs inside the test's runtime (or while unwinding out of it): a runtime of its
-        // own, on a thread of its own.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(async {
-                    let admin = Database::connect(&admin_url).await?;
-                    admin
-                        .execute_unprepared(&format!(
-                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-                        ))
-                        .await?;
-                    admin.close().await
-                })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("warning: could not drop test database {}", self.name);
-        }
-    }
+/// The first column of each row of `sql`, run on the database at `url`, as text.
+async fn column(url: &str, sql: &str) -> Vec<String> {
+    let db = Database::connect(url)
+        .await
+        .expect("connect to the test database");
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.close().await.ok();
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("a text column"))
+        .collect()
 }
 
 /// Waits at most `bound` for `child` to exit, without blocking the runtime.
@@ -227,10 +143,7 @@ impl Replica {
     /// not waited for: see [`Replica::wait_listening`].
     fn spawn(name: &'static str, database_url: &str) -> Replica {
         let dir = TempDir::new("posts-scale-out");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_api"))
-            .current_dir(&dir.0)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+        let mut child = api_binary(&dir.0)
             .env("DATABASE_URL", database_url)
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
@@ -320,11 +233,7 @@ impl Replica {
     }
 
     fn sigterm(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -TERM {} failed", self.child.id());
+        sigterm(&self.child);
     }
 }
 
@@ -335,35 +244,6 @@ impl Drop for Replica {
             let _ = self.child.wait();
         }
     }
-}
-
-/// Copies `pipe`'s lines into `log` on a thread of its own, sending the port of a
-/// "listening on port N" line.
-fn capture(pipe: impl Read + Send + 'static, log: Arc<Mutex<Vec<String>>>, tx: mpsc::Sender<u16>) {
-    thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            if let Some(port) = line
-                .split("listening on port ")
-                .nth(1)
-                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                .and_then(|p| p.parse::<u16>().ok())
-            {
-                let _ = tx.send(port);
-            }
-            if let Ok(mut l) = log.lock() {
-                l.push(line);
-            }
-        }
-    });
-}
-
-/// A port nothing listens on (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// nginx's configuration: one process in the foreground, every file in `dir`, round-robin
@@ -673,7 +553,7 @@ async fn two_replicas_behind_nginx_share_one_database_and_survive_a_rolling_stop
     let admin_url = admin_url();
     let _ = nginx_binary(); // fail before anything is started
     let http = client();
-    let db = TestDb::create(&admin_url).await;
+    let db = PgDatabase::create(&admin_url, "posts_scale_out").await;
 
     // 1. Two replicas at the same moment on a fresh database, both migrating at start.
     let t0 = Instant::now();
@@ -691,9 +571,11 @@ async fn two_replicas_behind_nginx_share_one_database_and_survive_a_rolling_stop
         .iter()
         .map(|m| m.name().to_owned())
         .collect();
-    let applied = db
-        .column("SELECT version FROM seaql_migrations ORDER BY version")
-        .await;
+    let applied = column(
+        &db.url,
+        "SELECT version FROM seaql_migrations ORDER BY version",
+    )
+    .await;
     assert_eq!(applied, expected, "each migration recorded exactly once");
     let (log_a, log_b) = (a.log(), b.log());
     for name in &expected {
@@ -973,9 +855,7 @@ async fn two_replicas_behind_nginx_share_one_database_and_survive_a_rolling_stop
     }
 
     // No POST applied twice; every one answered 201 is there.
-    let titles = db
-        .column("SELECT title FROM posts WHERE title LIKE 'load %'")
-        .await;
+    let titles = column(&db.url, "SELECT title FROM posts WHERE title LIKE 'load %'").await;
     let distinct: HashSet<&String> = titles.iter().collect();
     assert_eq!(
         distinct.len(),

@@ -1,8 +1,12 @@
 //! The server binary refuses bad configuration with one clear line and a non-zero exit,
 //! never a panic trace.
 
+mod common;
+
 use std::net::TcpListener;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{TempDir, api_binary};
 
 fn run_server(vars: &[(&str, &str)]) -> Output {
     run_server_in("default", vars, None)
@@ -10,22 +14,15 @@ fn run_server(vars: &[(&str, &str)]) -> Output {
 
 /// Runs the server in a directory of its own, with `dotenv` as its `.env` file if given.
 fn run_server_in(name: &str, vars: &[(&str, &str)], dotenv: Option<&str>) -> Output {
-    let dir = std::env::temp_dir().join(format!("posts-startup-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = TempDir::new(&format!("posts-startup-{name}"));
     if let Some(text) = dotenv {
-        std::fs::write(dir.join(".env"), text).expect("write .env");
+        std::fs::write(dir.0.join(".env"), text).expect("write .env");
     }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_api"));
     // Nothing inherited that could change the outcome.
-    cmd.current_dir(&dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    let mut cmd = api_binary(&dir.0);
     // A private SQLite file, unless the .env file chooses the database itself.
     if !dotenv.is_some_and(|text| text.contains("DATABASE_")) {
-        cmd.env(
-            "DATABASE_URL",
-            format!("sqlite://{}/startup.db?mode=rwc", dir.display()),
-        );
+        cmd.env("DATABASE_URL", dir.sqlite_url());
     }
     for (k, v) in vars {
         cmd.env(k, v);
