@@ -149,9 +149,15 @@ fn probe(host: &str, port: &str, timeout: Duration) -> std::io::Result<u16> {
     let mut stream = TcpStream::connect_timeout(&address, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
+    // An IPv6 address goes in brackets in the Host header.
+    let authority = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
     write!(
         stream,
-        "GET /ready HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "GET /ready HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
     )?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
