@@ -13,7 +13,7 @@ tokio::task_local! {
 }
 
 /// The target of actix-web's access log lines.
-const ACCESS_LOG_TARGET: &str = "actix_web::middleware::logger";
+pub(crate) const ACCESS_LOG_TARGET: &str = "actix_web::middleware::logger";
 
 /// Installs the logger once; later calls do nothing.
 pub fn init() {

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, Uri, header};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{
+    Condition, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger,
+};
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpServer, ResponseError};
 use futures_util::future::{Either, ready};
@@ -20,6 +22,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::docs::{self, RouteTable};
 use crate::error::ApiError;
 use crate::extract::{MAX_BODY, content_length};
+use crate::logging::ACCESS_LOG_TARGET;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::{metrics, request_id, routes};
@@ -87,6 +90,7 @@ impl Application {
         let api = docs::openapi();
         let table = RouteTable::new(&api);
         let cors_origins = settings.cors_origins.clone();
+        let access_log = log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info);
         let server = HttpServer::new(move || {
             let table = table.clone();
             App::new()
@@ -131,8 +135,11 @@ impl Application {
                 .wrap(cors(cors_origins.as_deref()))
                 .wrap(metrics.clone())
                 // Outside the metrics middleware, so that a scrape is logged as the 200 it is.
-                .wrap(Logger::new(
-                    r#"%{r}a "%r" %s %b %Dms request_id=%{x-request-id}i"#,
+                // Left out when RUST_LOG filters its lines away: it would render every
+                // request's line only for the logger to drop it.
+                .wrap(Condition::new(
+                    access_log,
+                    Logger::new(r#"%{r}a "%r" %s %b %Dms request_id=%{x-request-id}i"#),
                 ))
                 .wrap_fn(request_id::middleware)
         })
