@@ -16,6 +16,7 @@ mod config;
 mod m20261125_000001_create_users;
 mod m20261125_000002_create_posts;
 mod m20261125_000003_create_votes;
+mod m20261126_000004_posts_title_trigram;
 
 pub use config::{ConfigError, database_url};
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_users::Migration),
             Box::new(m20261125_000002_create_posts::Migration),
             Box::new(m20261125_000003_create_votes::Migration),
+            Box::new(m20261126_000004_posts_title_trigram::Migration),
         ]
     }
 }

@@ -43,10 +43,11 @@ const COURSE_USERS: &[(i64, &str, &str)] = &[
     (5, "carol@example.com", "carol pass 42"),
 ];
 
-const OUR_MIGRATIONS: [&str; 3] = [
+const OUR_MIGRATIONS: [&str; 4] = [
     "m20261125_000001_create_users",
     "m20261125_000002_create_posts",
     "m20261125_000003_create_votes",
+    "m20261126_000004_posts_title_trigram",
 ];
 
 /// What `alembic downgrade 036d0a4565b7` does to the fixture: back to before the votes table.
@@ -207,6 +208,7 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
         our_indexes(&app.db).await,
         [
             "ix_posts_owner_id",
+            "ix_posts_title_trgm",
             "ix_users_email_lower",
             "ix_votes_post_id"
         ]
@@ -296,7 +298,7 @@ async fn a_second_start_on_an_adopted_database_changes_nothing() {
     }
     let app = spawn_app_on(&[], FIXTURE).await;
     let recorded = recorded_migrations(&app.db).await;
-    assert_eq!(recorded.len(), 3);
+    assert_eq!(recorded.len(), OUR_MIGRATIONS.len());
     let snapshot = course_snapshot(&app.db).await;
     let indexes = our_indexes(&app.db).await;
 
@@ -395,6 +397,7 @@ async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migrati
         our_indexes(&app.db).await,
         [
             "ix_posts_owner_id",
+            "ix_posts_title_trgm",
             "ix_users_email_lower",
             "ix_votes_post_id"
         ]
@@ -440,7 +443,11 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
     assert!(status.iter().all(|(_, applied)| *applied), "{status:?}");
     assert_eq!(
         our_indexes(&app.db).await,
-        ["ix_posts_owner_id", "ix_votes_post_id"],
+        [
+            "ix_posts_owner_id",
+            "ix_posts_title_trgm",
+            "ix_votes_post_id"
+        ],
         "the start goes on without the unique index on lower(email)"
     );
     login_as(&app, 1, "sanjeev@gmail.com", "password123").await;
@@ -455,6 +462,7 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
         our_indexes(&app.db).await,
         [
             "ix_posts_owner_id",
+            "ix_posts_title_trgm",
             "ix_users_email_lower",
             "ix_votes_post_id"
         ]
