@@ -11,6 +11,7 @@ NAMES = {
     "s1": "S1 GET /posts/{id}", "s2": "S2 GET /posts/?skip", "s3": "S3 GET /posts/?search",
     "s4": "S4 POST /posts/", "s5": "S5 PUT /posts/{id}", "s6": "S6 POST /vote/",
     "s7": "S7 POST /login", "s8": "S8 POST /users/",
+    "s1flood": "S1 during a login flood",
 }
 
 

@@ -96,7 +96,7 @@ python3 "$ROOT/bench/seed.py" --base "$BASE" --users "$USERS" --posts "$POSTS" -
 export BENCH_DIR="$ROOT/bench" BENCH_DATA="$OUT/data.lua" BENCH_THREADS="$THREADS"
 declare -A SCRIPT=(
   [s1]=s1_get_post [s2]=s2_list [s3]=s3_search [s4]=s4_create
-  [s5]=s5_update [s6]=s6_vote [s7]=s7_login [s8]=s8_register
+  [s5]=s5_update [s6]=s6_vote [s7]=s7_login [s8]=s8_register [s1flood]=s1_get_post
 )
 
 # run_scenario NAME CONNECTIONS -> appends one JSON line to $OUT/results.jsonl
@@ -148,6 +148,18 @@ for s in $SCENARIOS; do
   run_scenario "$s" "$CONNS"
   ceiling "$s"
 done
+# S1 again while S7 floods the server with logins (bcrypt at full concurrency) on as many
+# connections of their own: reads must not starve behind the hashing.
+case " $SCENARIOS " in *" s1 "*)
+  BENCH_OUT=/dev/null wrk -t 1 -c "$CONNS" -d "$((WARMUP + DURATION + 2))s" --timeout 30s \
+    -s "$ROOT/bench/wrk/s7_login.lua" "$BASE" >/dev/null &
+  FLOOD_PID=$!
+  sleep 1
+  run_scenario s1flood "$CONNS"
+  wait "$FLOOD_PID" || true
+  ;;
+esac
+
 if [ "$SWEEP" = 1 ]; then
   for c in 64 256; do
     for s in s1 s4; do

@@ -793,3 +793,38 @@ fn kill_9_under_write_load_loses_no_acknowledged_write() {
         acknowledged.len()
     );
 }
+
+/// bcrypt runs on threads with a nice value of 10 (Linux), so that a login flood yields the
+/// CPU to every other route; the threads answering requests keep the default of 0.
+#[cfg(target_os = "linux")]
+#[test]
+fn bcrypt_runs_on_lowered_priority_threads() {
+    let db = TestDb::new();
+    let server = Server::start(&db.url, &[], BOUND);
+    server.user("nice"); // a registration and a login: two hashes on the blocking pool
+    let nice_of_each_thread = || -> Vec<(String, i64)> {
+        let tasks = format!("/proc/{}/task", server.child.id());
+        std::fs::read_dir(tasks)
+            .expect("the server's threads")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+            .filter_map(|stat| {
+                // "tid (name) state ...": fields after the name; nice is field 19 of stat.
+                let (head, rest) = stat.rsplit_once(')')?;
+                let name = head.split_once('(')?.1.to_owned();
+                let nice = rest.split_whitespace().nth(16)?.parse().ok()?;
+                Some((name, nice))
+            })
+            .collect()
+    };
+    let threads = nice_of_each_thread();
+    assert!(
+        threads.iter().any(|(_, nice)| *nice == 10),
+        "no thread at nice 10: {threads:?}"
+    );
+    assert!(
+        threads
+            .iter()
+            .any(|(name, nice)| name.starts_with("actix") && *nice == 0),
+        "the workers must keep their priority: {threads:?}"
+    );
+}

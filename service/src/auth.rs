@@ -178,9 +178,38 @@ impl Auth {
             .acquire()
             .await
             .map_err(|e| Error::Internal(format!("hash pool closed: {e}")))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| Error::Internal(format!("hash task failed: {e}")))
+        tokio::task::spawn_blocking(move || {
+            lower_this_threads_priority();
+            f()
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("hash task failed: {e}")))
+    }
+}
+
+/// Gives the calling thread (one of tokio's blocking threads, running bcrypt) a nice value of
+/// 10, once: while the CPU is contended, the threads answering other requests run first, so a
+/// login flood slows logins rather than every route. With the CPU idle, bcrypt still gets all
+/// of it. On Linux the nice value belongs to the thread; elsewhere this does nothing.
+fn lower_this_threads_priority() {
+    thread_local! {
+        static LOWERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if LOWERED.get() {
+        return;
+    }
+    LOWERED.set(true);
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority takes plain integers and touches no memory of ours; `who` 0 is
+        // the calling thread on Linux, whose nice value is per thread.
+        let failed = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) } != 0;
+        if failed {
+            log::debug!(
+                "could not lower a bcrypt thread's priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
