@@ -154,11 +154,11 @@ impl RouteTable {
             })
             .collect();
         for path in [
-            "/openapi.json",
+            OPENAPI_PATH,
             "/docs",
             "/docs/",
             "/docs/{file}",
-            "/redoc",
+            REDOC_PATH,
             REDOC_BUNDLE_PATH,
             crate::metrics::PATH,
         ] {
@@ -187,8 +187,29 @@ fn segments(path: &str) -> Vec<String> {
     path.split('/').skip(1).map(str::to_owned).collect()
 }
 
-/// ReDoc's page: utoipa-redoc's template with the script served by us instead of a CDN.
-pub const REDOC_PAGE: &str = include_str!("../assets/redoc/index.html");
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The OpenAPI document, as written once at start-up.
+pub fn openapi_json(json: actix_web::web::Bytes) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json)
+}
+
+/// Where ReDoc's page is served.
+pub const REDOC_PATH: &str = "/redoc";
+
+/// ReDoc's page: it loads the bundle from us (not a CDN) and the document from
+/// [`OPENAPI_PATH`].
+const REDOC_PAGE: &str = include_str!("../assets/redoc/index.html");
+
+/// ReDoc's page.
+pub async fn redoc_page() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(REDOC_PAGE)
+}
 
 /// Where ReDoc's standalone bundle is served (see `api/assets/redoc/README.md`).
 pub const REDOC_BUNDLE_PATH: &str = "/redoc/redoc.standalone.js";

@@ -16,8 +16,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use service::auth::Auth;
 use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
-use utoipa_redoc::{Redoc, Servable};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::docs::{self, RouteTable};
 use crate::error::ApiError;
@@ -40,6 +39,8 @@ pub enum StartError {
     Migration(#[source] DbErr),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
+    #[error("cannot write the OpenAPI document: {0}")]
+    Docs(#[source] serde_json::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -87,8 +88,13 @@ impl Application {
             auth,
             login_throttle: LoginThrottle::new(settings.login_throttle),
         });
+        // The document, written once: /openapi.json serves these bytes, and Swagger UI and
+        // ReDoc load them from there (each worker holding its own copy of the document
+        // itself cost megabytes of memory).
         let api = docs::openapi();
         let table = RouteTable::new(&api);
+        let api_json = web::Bytes::from(api.to_json().map_err(StartError::Docs)?);
+        drop(api);
         let cors_origins = settings.cors_origins.clone();
         let access_log = log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info);
         let server = HttpServer::new(move || {
@@ -103,7 +109,14 @@ impl Application {
                 .into_app()
                 // A tail pattern, not a regex one (`{_:.*}`): actix-web-prom labels requests
                 // with the pattern and cannot read a regex in it.
-                .service(SwaggerUi::new("/docs/{tail}*").url("/openapi.json", api.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{tail}*")
+                        .config(SwaggerConfig::new([docs::OPENAPI_PATH])),
+                )
+                .route(docs::OPENAPI_PATH, {
+                    let api_json = api_json.clone();
+                    web::get().to(move || ready(docs::openapi_json(api_json.clone())))
+                })
                 .route(
                     "/docs",
                     web::get().to(|| async {
@@ -112,7 +125,7 @@ impl Application {
                             .finish()
                     }),
                 )
-                .service(Redoc::with_url("/redoc", api.clone()).custom_html(docs::REDOC_PAGE))
+                .route(docs::REDOC_PATH, web::get().to(docs::redoc_page))
                 .route(docs::REDOC_BUNDLE_PATH, web::get().to(docs::redoc_bundle))
                 .wrap_fn(|mut req, srv| {
                     // 413 before a byte of an oversized body is read, on every route.

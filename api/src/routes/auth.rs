@@ -28,7 +28,7 @@ use crate::state::AppState;
     )
 )]
 #[post("/login")]
-async fn login(
+pub(super) async fn login(
     state: Data<AppState>,
     req: HttpRequest,
     form: Credentials,

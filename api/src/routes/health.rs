@@ -16,7 +16,7 @@ use crate::state::AppState;
         example = json!({"message": "Hello World"})))
 )]
 #[get("/")]
-async fn root() -> Json<Message> {
+pub(super) async fn root() -> Json<Message> {
     Json(Message {
         message: "Hello World",
     })
@@ -29,7 +29,7 @@ async fn root() -> Json<Message> {
     responses((status = 200, description = "The process is up", body = Status))
 )]
 #[get("/health")]
-async fn health() -> HttpResponse {
+pub(super) async fn health() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Status { status: "ok" })
@@ -46,7 +46,7 @@ async fn health() -> HttpResponse {
     )
 )]
 #[get("/ready")]
-async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .db
         .execute_unprepared("SELECT 1")

@@ -38,7 +38,7 @@ fn not_latest(ctx: &GuardContext<'_>) -> bool {
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/posts/")]
-async fn list_posts(
+pub(super) async fn list_posts(
     state: Data<AppState>,
     req: Authed<ListParams>,
 ) -> Result<Json<Vec<PostWithVotesOut>>, ApiError> {
@@ -60,7 +60,7 @@ async fn list_posts(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/posts/latest")]
-async fn latest_post(
+pub(super) async fn latest_post(
     state: Data<AppState>,
     req: Authed,
 ) -> Result<Json<PostWithVotesOut>, ApiError> {
@@ -83,7 +83,7 @@ async fn latest_post(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[post("/posts/")]
-async fn create_post(
+pub(super) async fn create_post(
     state: Data<AppState>,
     req: Authed<JsonBody<NewPost>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -107,7 +107,7 @@ async fn create_post(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/posts/{id}", guard = "not_latest")]
-async fn get_post(
+pub(super) async fn get_post(
     state: Data<AppState>,
     req: Authed<IdPath>,
 ) -> Result<Json<PostWithVotesOut>, ApiError> {
@@ -133,7 +133,7 @@ async fn get_post(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[put("/posts/{id}", guard = "not_latest")]
-async fn replace_post(
+pub(super) async fn replace_post(
     state: Data<AppState>,
     req: Authed<IdAndBody<NewPost>>,
 ) -> Result<Json<PostOut>, ApiError> {
@@ -166,7 +166,7 @@ async fn replace_post(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[patch("/posts/{id}", guard = "not_latest")]
-async fn patch_post(
+pub(super) async fn patch_post(
     state: Data<AppState>,
     req: Authed<IdAndBody<PatchIn>>,
 ) -> Result<Json<PostOut>, ApiError> {
@@ -192,7 +192,10 @@ async fn patch_post(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[delete("/posts/{id}", guard = "not_latest")]
-async fn delete_post(state: Data<AppState>, req: Authed<IdPath>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn delete_post(
+    state: Data<AppState>,
+    req: Authed<IdPath>,
+) -> Result<HttpResponse, ApiError> {
     let Authed(user, IdPath(id)) = req;
     posts::delete(&state.db, &user, id).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -28,7 +28,7 @@ fn user_response(status: actix_web::http::StatusCode, user: service::users::User
     )
 )]
 #[post("/users/")]
-async fn create_user(
+pub(super) async fn create_user(
     state: Data<AppState>,
     body: JsonBody<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
@@ -49,7 +49,7 @@ async fn create_user(
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/users/me")]
-async fn me(req: Authed) -> HttpResponse {
+pub(super) async fn me(req: Authed) -> HttpResponse {
     let Authed(user, ()) = req;
     user_response(actix_web::http::StatusCode::OK, user)
 }
@@ -69,7 +69,10 @@ async fn me(req: Authed) -> HttpResponse {
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/users/{id}")]
-async fn get_user(state: Data<AppState>, req: Authed<IdPath>) -> Result<HttpResponse, ApiError> {
+pub(super) async fn get_user(
+    state: Data<AppState>,
+    req: Authed<IdPath>,
+) -> Result<HttpResponse, ApiError> {
     let Authed(_, IdPath(id)) = req;
     let user = service::users::get(&state.db, id).await?;
     Ok(user_response(actix_web::http::StatusCode::OK, user))

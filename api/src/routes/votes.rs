@@ -26,7 +26,7 @@ use crate::state::AppState;
     security(("OAuth2PasswordBearer" = []))
 )]
 #[post("/vote/")]
-async fn vote(
+pub(super) async fn vote(
     state: Data<AppState>,
     req: Authed<JsonBody<Vote>>,
 ) -> Result<HttpResponse, ApiError> {
