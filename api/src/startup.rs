@@ -147,6 +147,7 @@ impl Application {
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(cors(cors_origins.as_deref()))
                 .wrap(metrics.clone())
+                .wrap_fn(metrics::bounded_method)
                 // Outside the metrics middleware, so that a scrape is logged as the 200 it is.
                 // Left out when RUST_LOG filters its lines away: it would render every
                 // request's line only for the logger to drop it.

@@ -156,7 +156,9 @@ async fn listed(app: &TestApp, user: &TestUser) -> Vec<(i64, i64)> {
 #[tokio::test]
 async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there() {
     if !on_postgres() {
-        return; // the course's database is PostgreSQL; see the module doc
+        // The course's database is PostgreSQL; see the module doc.
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
+        return;
     }
     let app = spawn_app_on(&[], FIXTURE).await;
 
@@ -234,6 +236,7 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
 #[tokio::test]
 async fn registering_posting_and_voting_work_on_an_adopted_database() {
     if !on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     let app = spawn_app_on(&[], FIXTURE).await;
@@ -294,6 +297,7 @@ async fn registering_posting_and_voting_work_on_an_adopted_database() {
 #[tokio::test]
 async fn a_second_start_on_an_adopted_database_changes_nothing() {
     if !on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     let app = spawn_app_on(&[], FIXTURE).await;
@@ -340,6 +344,7 @@ async fn a_second_start_on_an_adopted_database_changes_nothing() {
 #[tokio::test]
 async fn tokens_from_the_courses_server_work_with_its_secret_key() {
     if !on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     let app = spawn_app_on(COURSE_ENV, FIXTURE).await;
@@ -384,6 +389,7 @@ async fn tokens_from_the_courses_server_work_with_its_secret_key() {
 #[tokio::test]
 async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migration() {
     if !on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     let setup = format!("{FIXTURE}\n{DOWNGRADE_BEFORE_VOTES}");
@@ -431,6 +437,7 @@ async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migrati
 #[tokio::test]
 async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved() {
     if !on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     // The course compared emails as typed, so both of these could register.
@@ -476,6 +483,7 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
 #[tokio::test]
 async fn an_incomplete_course_schema_stops_the_start_naming_what_is_missing() {
     if !on_postgres() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     }
     let setup = format!("{FIXTURE}\n{DOWNGRADE_BEFORE_OWNERS}");

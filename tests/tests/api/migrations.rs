@@ -306,7 +306,9 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
 #[tokio::test]
 async fn without_pg_trgm_the_search_index_is_skipped_and_search_still_works() {
     if std::env::var("TEST_DATABASE_URL").map_or(true, |v| v.is_empty()) {
-        return; // PostgreSQL only: SQLite has no such index at all
+        // PostgreSQL only: SQLite has no such index at all.
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
+        return;
     }
     let app = spawn_app_with(&[("AUTO_MIGRATE", "false")]).await;
     let role = format!(

@@ -143,6 +143,28 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
 }
 
 #[tokio::test]
+async fn made_up_methods_share_one_metrics_label() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let method = Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        let res = app.request(method, "/posts/", None).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(!text.contains("MADEUP"), "{text}");
+    let other = sample(
+        &text,
+        "api_http_requests_total",
+        &[
+            ("endpoint", "/posts/"),
+            ("method", "OTHER"),
+            ("status", "405"),
+        ],
+    );
+    assert_eq!(other, Some(20.0), "{text}");
+}
+
+#[tokio::test]
 async fn metrics_are_operational_not_part_of_the_public_document() {
     let app = spawn_app().await;
     let doc = json_of(app.get("/openapi.json", None).await).await;
