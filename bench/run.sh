@@ -6,6 +6,7 @@
 #
 #   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
 #                [--connections C] [--scenarios "s1 s2 ..."] [--no-sweep] [--no-pgbench]
+#   BCRYPT_COST and BCRYPT_CONCURRENCY in the environment reach the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     --scenarios) SCENARIOS=$2; shift ;;
     --no-sweep) SWEEP=0 ;;
     --no-pgbench) PGBENCH=0 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -73,7 +74,7 @@ start_server() {
   local started=$(date +%s.%N)
   env -i PATH="$PATH" DATABASE_URL="$DATABASE_URL" PORT="$PORT" RUST_LOG=warn \
     LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 \
-    BCRYPT_COST="${BCRYPT_COST:-12}" SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
+    BCRYPT_COST="${BCRYPT_COST:-12}" ${BCRYPT_CONCURRENCY:+BCRYPT_CONCURRENCY=$BCRYPT_CONCURRENCY} SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
     "$ROOT/target/release/api" 2>>"$OUT/server.log" &
   SERVER_PID=$!
   until curl -sf "$BASE/ready" >/dev/null 2>&1; do
