@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
     --duration) DURATION=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --connections) CONNS=$2; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
