@@ -88,6 +88,23 @@ async fn count(db: &DatabaseConnection, table: &str) -> i64 {
     .unwrap()
 }
 
+/// Every index of ours, once the course's database is fully adopted and migrated.
+const ALL_INDEXES: [&str; 4] = [
+    "ix_posts_owner_id",
+    "ix_posts_title_trgm",
+    "ix_users_email_lower",
+    "ix_votes_post_id",
+];
+
+/// Every migration of ours is recorded as applied.
+async fn assert_all_applied(db: &DatabaseConnection) {
+    let status = migration::status(db).await.unwrap();
+    assert_eq!(
+        status,
+        OUR_MIGRATIONS.map(|m| (m.to_owned(), true)).to_vec()
+    );
+}
+
 async fn our_indexes(db: &DatabaseConnection) -> Vec<String> {
     strings(
         db,
@@ -201,20 +218,8 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
     assert_detail(res, 404, "post with id: 3 was not found").await;
 
     // Our migrations are recorded, the missing indexes were added, the rest is untouched.
-    let status = migration::status(&app.db).await.unwrap();
-    assert_eq!(
-        status,
-        OUR_MIGRATIONS.map(|m| (m.to_owned(), true)).to_vec()
-    );
-    assert_eq!(
-        our_indexes(&app.db).await,
-        [
-            "ix_posts_owner_id",
-            "ix_posts_title_trgm",
-            "ix_users_email_lower",
-            "ix_votes_post_id"
-        ]
-    );
+    assert_all_applied(&app.db).await;
+    assert_eq!(our_indexes(&app.db).await, ALL_INDEXES);
     let expected_snapshot = {
         let pristine = spawn_app_on(&[("AUTO_MIGRATE", "false")], FIXTURE).await;
         course_snapshot(&pristine.db).await
@@ -394,20 +399,8 @@ async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migrati
     }
     let setup = format!("{FIXTURE}\n{DOWNGRADE_BEFORE_VOTES}");
     let app = spawn_app_on(&[], &setup).await;
-    let status = migration::status(&app.db).await.unwrap();
-    assert_eq!(
-        status,
-        OUR_MIGRATIONS.map(|m| (m.to_owned(), true)).to_vec()
-    );
-    assert_eq!(
-        our_indexes(&app.db).await,
-        [
-            "ix_posts_owner_id",
-            "ix_posts_title_trgm",
-            "ix_users_email_lower",
-            "ix_votes_post_id"
-        ]
-    );
+    assert_all_applied(&app.db).await;
+    assert_eq!(our_indexes(&app.db).await, ALL_INDEXES);
     let fks = strings(
         &app.db,
         "SELECT conname::text AS v FROM pg_constraint WHERE contype = 'f' ORDER BY 1",
@@ -465,15 +458,7 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
         .await
         .unwrap();
     migration::run(&app.db, Command::Up(None)).await.unwrap();
-    assert_eq!(
-        our_indexes(&app.db).await,
-        [
-            "ix_posts_owner_id",
-            "ix_posts_title_trgm",
-            "ix_users_email_lower",
-            "ix_votes_post_id"
-        ]
-    );
+    assert_eq!(our_indexes(&app.db).await, ALL_INDEXES);
     let res = app
         .register("ALICE.smith@example.com", "a new password")
         .await;
@@ -547,11 +532,7 @@ async fn an_alembic_version_table_alone_leaves_a_full_migration_to_run() {
     let setup = "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, \
                  CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))";
     let app = spawn_app_on(&[], setup).await;
-    let status = migration::status(&app.db).await.unwrap();
-    assert_eq!(
-        status,
-        OUR_MIGRATIONS.map(|m| (m.to_owned(), true)).to_vec()
-    );
+    assert_all_applied(&app.db).await;
     app.db
         .execute_unprepared("SELECT count(*) FROM alembic_version")
         .await
@@ -562,5 +543,5 @@ async fn an_alembic_version_table_alone_leaves_a_full_migration_to_run() {
     assert_eq!(app.vote(&ann, id, 1).await.status(), StatusCode::CREATED);
     // And a plain start without it, for comparison, ends the same.
     let plain = spawn_app_with(&[]).await;
-    assert_eq!(migration::status(&plain.db).await.unwrap(), status);
+    assert_all_applied(&plain.db).await;
 }
