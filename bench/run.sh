@@ -35,26 +35,21 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk from Debian's packages" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
-    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-fi
-
-echo "building the server (release)" >&2
-cargo build --release -q -p api
+source "$ROOT/bench/lib.sh"
+ensure_wrk
+build_server
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/$STAMP-$DB"
 mkdir -p "$OUT"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 PSQL=(psql -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER")
 DBNAME="posts_bench_${STAMP,,}"
 SERVER_PID=
 
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  stop_server
   if [ "$DB" = postgres ]; then
     "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
   else
@@ -70,19 +65,6 @@ else
   DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
 fi
 
-start_server() {
-  local started=$(date +%s.%N)
-  env -i PATH="$PATH" DATABASE_URL="$DATABASE_URL" PORT="$PORT" RUST_LOG=warn \
-    LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 \
-    BCRYPT_COST="${BCRYPT_COST:-12}" ${BCRYPT_CONCURRENCY:+BCRYPT_CONCURRENCY=$BCRYPT_CONCURRENCY} SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
-    "$ROOT/target/release/api" 2>>"$OUT/server.log" &
-  SERVER_PID=$!
-  until curl -sf "$BASE/ready" >/dev/null 2>&1; do
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
-    sleep 0.01
-  done
-  STARTUP_MS=$(python3 -c "import time; print(round((time.time() - $started) * 1000))")
-}
 start_server
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER_PID/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status"; }

@@ -23,37 +23,28 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-command -v wrk >/dev/null || {
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-}
-echo "building the server (release)" >&2
-cargo build --release -q -p api
+source "$ROOT/bench/lib.sh"
+ensure_wrk
+build_server
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/$STAMP-scale"
 mkdir -p "$OUT"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 PSQL=(psql -q -v ON_ERROR_STOP=1 -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER")
 DBNAME="posts_scale_${STAMP,,}"
 SERVER_PID=
 
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  stop_server
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
 }
 trap cleanup EXIT
 
 "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
-env -i PATH="$PATH" DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME" PORT="$PORT" \
-  RUST_LOG=warn LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 \
-  SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
-  "$ROOT/target/release/api" 2>>"$OUT/server.log" &
-SERVER_PID=$!
-until curl -sf "$BASE/ready" >/dev/null 2>&1; do
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
-  sleep 0.05
-done
+DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME"
+start_server
 
 echo "seeding the default data through the API" >&2
 python3 "$ROOT/bench/seed.py" --base "$BASE" --out "$OUT/data.lua"

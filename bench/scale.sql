@@ -28,28 +28,19 @@ FROM generate_series(1, 1000000 - (SELECT count(*) FROM posts)) AS g
 JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users) AS u
   ON u.n = g % 10000;
 
--- 100 votes per user on posts spread over the whole table; pairs already there are skipped.
+-- Up to 1,000,000 votes in all: about 100 per user, on posts spread over the whole table
+-- (candidate pairs not voted yet, taken until the total is reached).
 INSERT INTO votes (user_id, post_id)
-SELECT u.id, p.id
-FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users) AS u
-CROSS JOIN generate_series(0, 99) AS k
-JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM posts) AS p
-  ON p.n = 1 + (u.n * 7919 + k * 104729) % 1000000
-ON CONFLICT DO NOTHING;
-
--- Top up to exactly 1,000,000 votes if the spread above left gaps.
-INSERT INTO votes (user_id, post_id)
-SELECT u.id, p.id
-FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users) AS u
-CROSS JOIN generate_series(100, 199) AS k
-JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM posts) AS p
-  ON p.n = 1 + (u.n * 7919 + k * 104729) % 1000000
-ON CONFLICT DO NOTHING;
-DELETE FROM votes
-WHERE (user_id, post_id) IN (
-  SELECT user_id, post_id FROM votes ORDER BY post_id DESC, user_id DESC
-  OFFSET 0 LIMIT greatest(0, (SELECT count(*) FROM votes) - 1000000)
-);
+SELECT c.user_id, c.post_id
+FROM (
+  SELECT DISTINCT u.id AS user_id, p.id AS post_id
+  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users) AS u
+  CROSS JOIN generate_series(0, 119) AS k
+  JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM posts) AS p
+    ON p.n = 1 + (u.n * 7919 + k * 104729) % 1000000
+) AS c
+WHERE NOT EXISTS (SELECT 1 FROM votes v WHERE v.user_id = c.user_id AND v.post_id = c.post_id)
+LIMIT greatest(0, 1000000 - (SELECT count(*) FROM votes));
 
 COMMIT;
 

@@ -1,0 +1,44 @@
+# Shared by bench/run.sh and bench/scale.sh (sourced, not run): installing wrk, building the
+# server, and starting and stopping it. Expects ROOT (the checkout), OUT (the results folder)
+# and, for start_server, DATABASE_URL, PORT and BASE.
+
+# wrk from Debian's packages, when it is missing.
+ensure_wrk() {
+  command -v wrk >/dev/null && return 0
+  echo "installing wrk from Debian's packages" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+}
+
+build_server() {
+  echo "building the server (release)" >&2
+  cargo build --release -q -p api
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts the release server with a clean environment and waits for /ready; sets SERVER_PID and
+# STARTUP_MS. Login throttling is off (the load logs in as few users, very often);
+# BCRYPT_COST and BCRYPT_CONCURRENCY pass through from the environment.
+start_server() {
+  local started
+  started=$(date +%s.%N)
+  env -i PATH="$PATH" DATABASE_URL="$DATABASE_URL" PORT="$PORT" RUST_LOG=warn \
+    LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 \
+    BCRYPT_COST="${BCRYPT_COST:-12}" ${BCRYPT_CONCURRENCY:+BCRYPT_CONCURRENCY=$BCRYPT_CONCURRENCY} \
+    SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
+    "$ROOT/target/release/api" 2>>"$OUT/server.log" &
+  SERVER_PID=$!
+  until curl -sf "$BASE/ready" >/dev/null 2>&1; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  STARTUP_MS=$(python3 -c "import time; print(round((time.time() - $started) * 1000))")
+}
+
+# Stops the server gracefully, if one was started.
+stop_server() {
+  [ -n "${SERVER_PID:-}" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+}
