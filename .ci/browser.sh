@@ -33,40 +33,9 @@ if ! cmp -s e2e/package-lock.json e2e/node_modules/.ci-package-lock.json 2>/dev/
   (cd e2e && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.ci-package-lock.json)
 fi
 
-work=$(mktemp -d)
-pid=''
-cleanup() {
-  status=$?
-  if [ "$status" -ne 0 ] && [ -s "$work/server.log" ]; then
-    echo "--- server log (RUST_LOG=warn) ---" >&2
-    tail -n 50 "$work/server.log" >&2
-  fi
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-step "the server on $base, on a fresh SQLite database"
-# Run from the temporary directory, so that no .env of the checkout applies.
-(cd "$work" && DATABASE_URL="sqlite://$work/posts.db?mode=rwc" HOST=127.0.0.1 PORT="$port" \
-  BCRYPT_COST=4 SHUTDOWN_TIMEOUT_SECS=1 RUST_LOG=warn \
-  exec "$root/target/debug/api") >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-  curl -sf "$base/ready" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if ! curl -sf "$base/ready" >/dev/null; then
-  echo "FATAL: the server is not ready on $base" >&2
-  exit 1
-fi
+step "the server, on a fresh SQLite database"
+source .ci/debug-server.sh
+debug_server_up sqlite posts_ci_browser
 
 step "Swagger UI and ReDoc in headless Chromium (screenshots in $ARTIFACTS_DIR)"
 BASE_URL="$base" node e2e/docs.test.mjs

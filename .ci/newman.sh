@@ -42,55 +42,9 @@ if [ "$("$newman" --version 2>/dev/null)" != "$NEWMAN_VERSION" ]; then
   fi
 fi
 
-root=$PWD
-work=$(mktemp -d)
-pid='' db=''
-cleanup() {
-  status=$?
-  if [ "$status" -ne 0 ] && [ -s "$work/server.log" ]; then
-    echo "--- server log (RUST_LOG=warn), last 50 lines ---" >&2
-    tail -n 50 "$work/server.log" >&2
-  fi
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  if [ -n "$db" ]; then
-    psql -q -h "$PG_HOST" -p "$PG_PORT" -U postgres \
-      -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-case $kind in
-  sqlite) url="sqlite://$work/posts.db?mode=rwc" ;;
-  postgres)
-    db="posts_ci_newman_$$"
-    psql -q -h "$PG_HOST" -p "$PG_PORT" -U postgres -c "CREATE DATABASE $db"
-    url="postgres://postgres@${PG_HOST}:${PG_PORT}/${db}"
-    ;;
-esac
-
-port=$(node -e 'const s = require("net").createServer();
-s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
-base="http://127.0.0.1:$port"
-
+source .ci/debug-server.sh
+debug_server_up "$kind" posts_ci_newman
 step "newman $NEWMAN_VERSION: the Postman collection against the server on $kind ($base)"
-# Run from the temporary directory, so that no .env of the checkout applies.
-(cd "$work" && DATABASE_URL="$url" HOST=127.0.0.1 PORT="$port" BCRYPT_COST=4 \
-  SHUTDOWN_TIMEOUT_SECS=1 RUST_LOG=warn exec "$root/target/debug/api") >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do
-  curl -sf "$base/ready" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.1
-done
-if ! curl -sf "$base/ready" >/dev/null; then
-  echo "FATAL: the server is not ready on $base" >&2
-  exit 1
-fi
 
 # The cli reporter prints each request, its assertions and a summary table; the JUnit report is
 # for CI systems that show test results (target/newman/report-<database>.xml).
