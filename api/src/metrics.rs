@@ -11,7 +11,7 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, IntGaugeVec, Opts};
-use sea_orm::{DatabaseConnection, DbBackend};
+use service::Db;
 
 pub const PATH: &str = "/metrics";
 
@@ -19,10 +19,7 @@ pub const PATH: &str = "/metrics";
 ///
 /// # Errors
 /// Registering a metric twice (a programming error), as a message.
-pub fn middleware(
-    db: &DatabaseConnection,
-    max_connections: u32,
-) -> Result<PrometheusMetrics, String> {
+pub fn middleware(db: &Db, max_connections: u32) -> Result<PrometheusMetrics, String> {
     let metrics = PrometheusMetricsBuilder::new("api")
         .endpoint(PATH)
         .mask_unmatched_patterns("UNMATCHED")
@@ -70,13 +67,13 @@ fn other() -> Method {
 
 /// The pool's state, read when scraped.
 struct PoolCollector {
-    db: DatabaseConnection,
+    db: Db,
     connections: IntGaugeVec,
     max: IntGauge,
 }
 
 impl PoolCollector {
-    fn new(db: DatabaseConnection, max_connections: u32) -> prometheus::Result<Self> {
+    fn new(db: Db, max_connections: u32) -> prometheus::Result<Self> {
         let connections = IntGaugeVec::new(
             Opts::new(
                 "api_db_pool_connections",
@@ -95,21 +92,6 @@ impl PoolCollector {
             max,
         })
     }
-
-    /// (open, idle) connections.
-    fn state(&self) -> (u32, usize) {
-        match self.db.get_database_backend() {
-            DbBackend::Postgres => {
-                let pool = self.db.get_postgres_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-            DbBackend::Sqlite => {
-                let pool = self.db.get_sqlite_connection_pool();
-                (pool.size(), pool.num_idle())
-            }
-            _ => (0, 0),
-        }
-    }
 }
 
 impl Collector for PoolCollector {
@@ -120,9 +102,9 @@ impl Collector for PoolCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let (open, idle) = self.state();
-        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
-        let open = i64::from(open);
+        let status = self.db.status();
+        let idle = i64::try_from(status.idle).unwrap_or(i64::MAX);
+        let open = i64::try_from(status.open).unwrap_or(i64::MAX);
         self.connections.with_label_values(&["idle"]).set(idle);
         self.connections
             .with_label_values(&["in_use"])

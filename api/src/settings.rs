@@ -36,6 +36,9 @@ pub struct Settings {
     pub db_acquire_timeout: Duration,
     /// How long start-up keeps retrying to reach the database before giving up.
     pub db_connect_timeout: Duration,
+    /// How long a PostgreSQL statement may go unanswered before its request gets 503 and its
+    /// connection is closed (a silent network, a hung proxy).
+    pub db_statement_timeout: Duration,
     /// HTTP worker threads.
     pub workers: usize,
     /// How long a graceful stop (SIGTERM) waits for requests in flight.
@@ -158,6 +161,7 @@ impl Settings {
             .unwrap_or(10),
             db_acquire_timeout: secs("DATABASE_ACQUIRE_TIMEOUT_SECS", 3, 300)?,
             db_connect_timeout: secs("DATABASE_CONNECT_TIMEOUT_SECS", 10, 3600)?,
+            db_statement_timeout: secs("DATABASE_STATEMENT_TIMEOUT_SECS", 10, 3600)?,
             workers: usize::try_from(number(&get, "WORKERS", cores as i64, 1, 256)?)
                 .unwrap_or(cores),
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 3600)?,

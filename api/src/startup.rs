@@ -1,6 +1,7 @@
 //! Start-up: connect, migrate, bind, serve.
 
 use std::net::TcpListener;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
@@ -12,8 +13,11 @@ use actix_web::middleware::{
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpServer, ResponseError};
 use futures_util::future::{Either, ready};
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use service::Db;
 use service::auth::Auth;
+use service::db::PgPoolSettings;
 use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -53,6 +57,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    db: Db,
 }
 
 impl Application {
@@ -84,7 +89,7 @@ impl Application {
         let auth = Auth::new(&settings.auth);
         auth.warm_up();
         let state = Data::new(AppState {
-            db,
+            db: db.clone(),
             auth,
             login_throttle: LoginThrottle::new(settings.login_throttle),
         });
@@ -162,7 +167,7 @@ impl Application {
         .listen(listener)
         .map_err(bind_error)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, db })
     }
 
     /// The port actually bound (useful with `PORT=0`).
@@ -175,12 +180,15 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped: SIGTERM stops gracefully, SIGINT/SIGQUIT at once.
+    /// Serves until stopped: SIGTERM stops gracefully, SIGINT/SIGQUIT at once. Then closes
+    /// the database connections.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.db.close().await;
+        served
     }
 }
 
@@ -252,16 +260,51 @@ fn cors(origins: Option<&[String]>) -> Cors {
 /// (unless the URL sets one, e.g. `?options=-c%20lock_timeout%3D10s`).
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
-/// Opens the pool requests use, retrying until `db_connect_timeout` has passed.
+/// Opens the pool requests use, retrying until `db_connect_timeout` has passed: on
+/// PostgreSQL, `service::Db`'s own pool (see `service::db` for why not SeaORM's); on SQLite,
+/// SeaORM's.
 ///
 /// # Errors
-/// The database stayed unreachable.
-pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, StartError> {
-    open(settings, Some(LOCK_WAIT)).await
+/// The database stayed unreachable, or its URL is not one PostgreSQL accepts.
+pub async fn connect(settings: &Settings) -> Result<Db, StartError> {
+    if !is_postgres(&settings.database_url) {
+        return Ok(open(settings, Some(LOCK_WAIT)).await?.into());
+    }
+    let options = PgConnectOptions::from_str(&settings.database_url)
+        .map(|o| with_lock_wait(o, LOCK_WAIT))
+        .map_err(|e| StartError::Database {
+            target: redact(&settings.database_url),
+            source: DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())),
+        })?;
+    let pool = PgPoolSettings {
+        max_connections: settings.db_max_connections as usize,
+        acquire_timeout: settings.db_acquire_timeout,
+        statement_timeout: settings.db_statement_timeout,
+    };
+    retry(settings, async || {
+        Db::connect_postgres(options.clone(), &pool).await
+    })
+    .await
 }
 
-/// Opens a pool whose PostgreSQL statements wait at most `lock_wait` for a lock (`None`: as
-/// long as it takes), retrying until `db_connect_timeout` has passed.
+fn is_postgres(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "postgres" | "postgresql"))
+}
+
+/// `lock_timeout` as a connection parameter, unless the URL sets one (e.g.
+/// `?options=-c%20lock_timeout%3D10s`).
+fn with_lock_wait(options: PgConnectOptions, wait: Duration) -> PgConnectOptions {
+    if options
+        .get_options()
+        .is_some_and(|s| s.contains("lock_timeout"))
+    {
+        return options;
+    }
+    options.options([("lock_timeout", format!("{}ms", wait.as_millis()))])
+}
+
+/// Opens a SeaORM pool whose PostgreSQL statements wait at most `lock_wait` for a lock
+/// (`None`: as long as it takes), retrying until `db_connect_timeout` has passed.
 async fn open(
     settings: &Settings,
     lock_wait: Option<Duration>,
@@ -270,6 +313,9 @@ async fn open(
     options
         .max_connections(settings.db_max_connections)
         .min_connections(1)
+        // A connection in steady use is not pinged on each checkout (a round trip per
+        // statement); one idle long enough to have been dropped is.
+        .test_before_acquire_if_idle_for(service::db::PING_AFTER_IDLE)
         .acquire_timeout(settings.db_acquire_timeout)
         .connect_timeout(settings.db_acquire_timeout)
         .sqlx_logging(false)
@@ -283,14 +329,20 @@ async fn open(
                 .foreign_keys(true)
         })
         .map_sqlx_postgres_opts(move |o| match lock_wait {
-            Some(wait) if !o.get_options().is_some_and(|s| s.contains("lock_timeout")) => {
-                o.options([("lock_timeout", format!("{}ms", wait.as_millis()))])
-            }
-            _ => o,
+            Some(wait) => with_lock_wait(o, wait),
+            None => o,
         });
+    retry(settings, async || Database::connect(options.clone()).await).await
+}
+
+/// Runs `connect` until it succeeds or `db_connect_timeout` has passed.
+async fn retry<T>(
+    settings: &Settings,
+    connect: impl AsyncFn() -> Result<T, DbErr>,
+) -> Result<T, StartError> {
     let deadline = Instant::now() + settings.db_connect_timeout;
     loop {
-        match Database::connect(options.clone()).await {
+        match connect().await {
             Ok(db) => return Ok(db),
             Err(source) if Instant::now() >= deadline => {
                 return Err(StartError::Database {

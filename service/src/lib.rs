@@ -6,6 +6,7 @@
 //! `api` crate maps to a status code in one place.
 
 pub mod auth;
+pub mod db;
 pub mod domain;
 mod error;
 pub mod posts;
@@ -13,6 +14,7 @@ pub mod throttle;
 pub mod users;
 pub mod votes;
 
+pub use db::Db;
 pub use error::Error;
 
 /// Re-exported so callers can name the connection type without depending on SeaORM's paths.

@@ -35,6 +35,8 @@ const PROMPT: Duration = Duration::from_secs(3);
 /// How long a statement may wait for a lock before it gives up: SQLite's busy timeout, and
 /// PostgreSQL's `lock_timeout`, both 5 s (see `api::startup::LOCK_WAIT`).
 const LOCK_WAIT: Duration = Duration::from_secs(5);
+/// `DATABASE_STATEMENT_TIMEOUT_SECS` where a test sets it.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most any single wait in this module may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
 
@@ -611,6 +613,7 @@ async fn database_out_of_reach_while_serving_gives_503_then_recovers() {
         &[
             ("DATABASE_MAX_CONNECTIONS", "3"),
             ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
+            ("DATABASE_STATEMENT_TIMEOUT_SECS", "2"),
         ],
     )
     .await;
@@ -655,9 +658,11 @@ async fn database_out_of_reach_while_serving_gives_503_then_recovers() {
     proxy.restore().await;
     assert_recovers(client, base, &user, "after the network came back").await;
 
-    // A black hole: connections stay open but nothing comes back. New requests still get
-    // 503 within the acquire timeout (the pool's ping of an idle connection times out).
+    // A black hole: connections stay open but nothing comes back. Requests get 503 once their
+    // statement has gone unanswered for DATABASE_STATEMENT_TIMEOUT_SECS (or, waiting for a
+    // connection, after the acquire timeout), and the connections that went silent are closed.
     proxy.stall();
+    let stalled = Instant::now();
     let tasks: Vec<_> = [
         (Method::GET, "/posts/", token),
         (Method::GET, "/ready", None),
@@ -668,8 +673,13 @@ async fn database_out_of_reach_while_serving_gives_503_then_recovers() {
     .collect();
     for task in tasks {
         let r = join(task, BOUND).await;
-        assert_unavailable(&r, "with the network stalled");
+        assert_503(&r, "with the network stalled");
     }
+    assert!(
+        stalled.elapsed() <= STATEMENT_TIMEOUT + PROMPT,
+        "503s took {:?}",
+        stalled.elapsed()
+    );
     let r = call(client, base, Method::GET, "/health", None, None).await;
     assert_eq!(r.status, 200, "/health with the network stalled: {r:?}");
     proxy.restore().await;
@@ -824,9 +834,12 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
         .collect();
     tokio::time::sleep(ACQUIRE + Duration::from_millis(500)).await;
     lock.rollback().await.expect("release");
-    for task in concurrent {
+    for (i, task) in concurrent.into_iter().enumerate() {
         let r = join(task, BOUND).await;
         assert_eq!(r.status, 201, "pool capacity after hang-ups: {r:?}");
+        // Its own row, not the answer an abandoned statement left on the connection.
+        let title = serde_json::from_str::<Value>(&r.body).expect("JSON")["title"].clone();
+        assert_eq!(title, format!("capacity {i}"), "{r:?}");
     }
     assert!(held.elapsed() >= ACQUIRE);
 
