@@ -60,7 +60,10 @@ trap cleanup EXIT
 
 if [ "$DB" = postgres ]; then
   "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
-  DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME"
+  # Plain TCP for the server and for pgbench alike: over loopback TLS protects nothing, and
+  # with libpq's and sqlx's default (`prefer`) both would pay for it against a server that
+  # has a certificate (Debian's does) and not against one that has none (compose.yaml's).
+  DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
 else
   DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
 fi
@@ -120,7 +123,7 @@ ceiling() {
   local max_post max_user tps
   max_post=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM posts")
   max_user=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM users")
-  tps=$(pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" -j "$THREADS" \
+  tps=$(PGSSLMODE=disable pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" -j "$THREADS" \
     -T "$DURATION" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
     -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null | awk '/^tps/ {print $3; exit}')
   echo "{\"scenario\": \"$s\", \"tps\": ${tps:-0}}" >> "$OUT/ceiling.jsonl"

@@ -43,7 +43,8 @@ cleanup() {
 trap cleanup EXIT
 
 "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
-DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME"
+# Plain TCP, as bench/run.sh (see there).
+DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
 start_server
 
 echo "seeding the default data through the API" >&2
