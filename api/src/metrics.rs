@@ -5,6 +5,8 @@
 //! Route labels are the matched patterns (`/posts/{id}`), and every unmatched path counts as
 //! `UNMATCHED`, so clients cannot grow the label set.
 
+use std::sync::Arc;
+
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
@@ -12,6 +14,7 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, IntGaugeVec, Opts};
 use service::Db;
+use service::db::PoolStatus;
 
 pub const PATH: &str = "/metrics";
 
@@ -19,7 +22,7 @@ pub const PATH: &str = "/metrics";
 ///
 /// # Errors
 /// Registering a metric twice (a programming error), as a message.
-pub fn middleware(db: &Db, max_connections: u32) -> Result<PrometheusMetrics, String> {
+pub fn middleware(pools: &Arc<[Db]>, max_connections: u32) -> Result<PrometheusMetrics, String> {
     let metrics = PrometheusMetricsBuilder::new("api")
         .endpoint(PATH)
         .mask_unmatched_patterns("UNMATCHED")
@@ -28,7 +31,7 @@ pub fn middleware(db: &Db, max_connections: u32) -> Result<PrometheusMetrics, St
         ])
         .build()
         .map_err(|e| e.to_string())?;
-    let pool = PoolCollector::new(db.clone(), max_connections).map_err(|e| e.to_string())?;
+    let pool = PoolCollector::new(Arc::clone(pools), max_connections).map_err(|e| e.to_string())?;
     metrics
         .registry
         .register(Box::new(pool))
@@ -65,15 +68,15 @@ fn other() -> Method {
     Method::from_bytes(b"OTHER").unwrap_or(Method::TRACE)
 }
 
-/// The pool's state, read when scraped.
+/// The pools' state (all workers' together), read when scraped.
 struct PoolCollector {
-    db: Db,
+    pools: Arc<[Db]>,
     connections: IntGaugeVec,
     max: IntGauge,
 }
 
 impl PoolCollector {
-    fn new(db: Db, max_connections: u32) -> prometheus::Result<Self> {
+    fn new(pools: Arc<[Db]>, max_connections: u32) -> prometheus::Result<Self> {
         let connections = IntGaugeVec::new(
             Opts::new(
                 "api_db_pool_connections",
@@ -87,7 +90,7 @@ impl PoolCollector {
         )?;
         max.set(i64::from(max_connections));
         Ok(Self {
-            db,
+            pools,
             connections,
             max,
         })
@@ -102,7 +105,7 @@ impl Collector for PoolCollector {
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
-        let status = self.db.status();
+        let status: PoolStatus = self.pools.iter().map(Db::status).sum();
         let idle = i64::try_from(status.idle).unwrap_or(i64::MAX);
         let open = i64::try_from(status.open).unwrap_or(i64::MAX);
         self.connections.with_label_values(&["idle"]).set(idle);

@@ -2,6 +2,8 @@
 
 use std::net::TcpListener;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
@@ -57,7 +59,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
-    db: Db,
+    pools: Arc<[Db]>,
 }
 
 impl Application {
@@ -75,7 +77,7 @@ impl Application {
             db.close().await.ok();
             migrated.map_err(StartError::Migration)?;
         }
-        let db = connect(&settings).await?;
+        let pools: Arc<[Db]> = connect(&settings).await?.into();
         let address = format!("{}:{}", settings.host, settings.port);
         let bind_error = |source| StartError::Bind {
             address: address.clone(),
@@ -84,15 +86,13 @@ impl Application {
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
-        let metrics =
-            metrics::middleware(&db, settings.db_max_connections).map_err(StartError::Metrics)?;
-        let auth = Auth::new(&settings.auth);
+        let metrics = metrics::middleware(&pools, settings.db_max_connections)
+            .map_err(StartError::Metrics)?;
+        let auth = Arc::new(Auth::new(&settings.auth));
         auth.warm_up();
-        let state = Data::new(AppState {
-            db: db.clone(),
-            auth,
-            login_throttle: LoginThrottle::new(settings.login_throttle),
-        });
+        let login_throttle = Arc::new(LoginThrottle::new(settings.login_throttle));
+        // Each worker takes the next pool as it starts.
+        let next_pool = Arc::new(AtomicUsize::new(0));
         // The document, written once: /openapi.json serves these bytes, and Swagger UI and
         // ReDoc load them from there (each worker holding its own copy of the document
         // itself cost megabytes of memory).
@@ -102,10 +102,17 @@ impl Application {
         drop(api);
         let cors_origins = settings.cors_origins.clone();
         let access_log = log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info);
+        let worker_pools = Arc::clone(&pools);
         let server = HttpServer::new(move || {
             let table = table.clone();
+            let pool = next_pool.fetch_add(1, Ordering::Relaxed) % worker_pools.len();
+            let state = Data::new(AppState {
+                db: worker_pools[pool].clone(),
+                auth: Arc::clone(&auth),
+                login_throttle: Arc::clone(&login_throttle),
+            });
             App::new()
-                .app_data(state.clone())
+                .app_data(state)
                 .default_service(web::to(move |req: HttpRequest| {
                     ready(fallback(&req, &table).error_response())
                 }))
@@ -167,7 +174,11 @@ impl Application {
         .listen(listener)
         .map_err(bind_error)?
         .run();
-        Ok(Self { port, server, db })
+        Ok(Self {
+            port,
+            server,
+            pools,
+        })
     }
 
     /// The port actually bound (useful with `PORT=0`).
@@ -187,7 +198,9 @@ impl Application {
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.db.close().await;
+        for db in self.pools.iter() {
+            db.close().await;
+        }
         served
     }
 }
@@ -260,31 +273,41 @@ fn cors(origins: Option<&[String]>) -> Cors {
 /// (unless the URL sets one, e.g. `?options=-c%20lock_timeout%3D10s`).
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
-/// Opens the pool requests use, retrying until `db_connect_timeout` has passed: on
-/// PostgreSQL, `service::Db`'s own pool (see `service::db` for why not SeaORM's); on SQLite,
-/// SeaORM's.
+/// The database handles requests use, once the database answers (retrying until
+/// `db_connect_timeout` has passed). On PostgreSQL, one `service::Db` pool per worker (see
+/// `service::db` for why not SeaORM's), splitting `DATABASE_MAX_CONNECTIONS` between them (at
+/// least one each): each worker's connections are opened by, and wake, that worker alone.
+/// On SQLite, SeaORM's pool, shared.
 ///
 /// # Errors
 /// The database stayed unreachable, or its URL is not one PostgreSQL accepts.
-pub async fn connect(settings: &Settings) -> Result<Db, StartError> {
+pub async fn connect(settings: &Settings) -> Result<Vec<Db>, StartError> {
+    let unreachable = |source| StartError::Database {
+        target: redact(&settings.database_url),
+        source,
+    };
     if !is_postgres(&settings.database_url) {
-        return Ok(open(settings, Some(LOCK_WAIT)).await?.into());
+        return Ok(vec![open(settings, Some(LOCK_WAIT)).await?.into()]);
     }
     let options = PgConnectOptions::from_str(&settings.database_url)
         .map(|o| with_lock_wait(o, LOCK_WAIT))
-        .map_err(|e| StartError::Database {
-            target: redact(&settings.database_url),
-            source: DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())),
-        })?;
-    let pool = PgPoolSettings {
-        max_connections: settings.db_max_connections as usize,
-        acquire_timeout: settings.db_acquire_timeout,
-        statement_timeout: settings.db_statement_timeout,
-    };
-    retry(settings, async || {
-        Db::connect_postgres(options.clone(), &pool).await
-    })
-    .await
+        .map_err(|e| unreachable(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
+    let workers = settings.workers.max(1);
+    let total = settings.db_max_connections as usize;
+    let pools = (0..workers)
+        .map(|i| {
+            let share = total / workers + usize::from(i < total % workers);
+            let pool = PgPoolSettings {
+                max_connections: share.max(1),
+                acquire_timeout: settings.db_acquire_timeout,
+                statement_timeout: settings.db_statement_timeout,
+            };
+            Db::postgres(options.clone(), &pool)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreachable)?;
+    retry(settings, async || pools[0].check().await).await?;
+    Ok(pools)
 }
 
 fn is_postgres(url: &str) -> bool {

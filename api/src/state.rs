@@ -1,11 +1,13 @@
 //! What every handler shares.
 
+use std::sync::Arc;
+
 use service::auth::Auth;
 use service::throttle::LoginThrottle;
 
-/// Built once at start-up; each worker holds a reference.
+/// One per worker: the worker's own database pool, and what all workers share.
 pub struct AppState {
     pub db: service::Db,
-    pub auth: Auth,
-    pub login_throttle: LoginThrottle,
+    pub auth: Arc<Auth>,
+    pub login_throttle: Arc<LoginThrottle>,
 }

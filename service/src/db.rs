@@ -62,7 +62,7 @@ enum Backend {
 }
 
 /// Connections in the pool, by state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolStatus {
     /// Open connections, idle or in use.
     pub open: usize,
@@ -70,17 +70,22 @@ pub struct PoolStatus {
     pub idle: usize,
 }
 
+impl std::iter::Sum for PoolStatus {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| Self {
+            open: a.open + b.open,
+            idle: a.idle + b.idle,
+        })
+    }
+}
+
 impl Db {
-    /// A PostgreSQL pool. Opens one connection before it returns, so an unreachable database
-    /// is an error here rather than at the first request.
+    /// A PostgreSQL pool. It opens connections as statements need them, on the runtime of
+    /// the task that needs one: a connection's socket then wakes that runtime, not another.
     ///
     /// # Errors
-    /// The connection could not be opened (`DbErr::Conn`), or not in time
-    /// (`DbErr::ConnectionAcquire`).
-    pub async fn connect_postgres(
-        options: PgConnectOptions,
-        settings: &PgPoolSettings,
-    ) -> Result<Self, DbErr> {
+    /// The pool could not be built (`DbErr::Custom`).
+    pub fn postgres(options: PgConnectOptions, settings: &PgPoolSettings) -> Result<Self, DbErr> {
         let manager = PgManager {
             options: options.disable_statement_logging(),
         };
@@ -92,11 +97,25 @@ impl Db {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbErr::Custom(format!("cannot build the connection pool: {e}")))?;
-        drop(pool.get().await.map_err(acquire_error)?);
         Ok(Self(Backend::Postgres {
             pool,
             statement_timeout: settings.statement_timeout,
         }))
+    }
+
+    /// Opens a connection and closes it again: the database is reachable.
+    ///
+    /// # Errors
+    /// As for any statement: `DbErr::Conn` or `DbErr::ConnectionAcquire`.
+    pub async fn check(&self) -> Result<(), DbErr> {
+        match &self.0 {
+            Backend::Postgres { pool, .. } => {
+                let conn = pool.get().await.map_err(acquire_error)?;
+                Object::take(conn).conn.close().await.ok();
+                Ok(())
+            }
+            Backend::SeaOrm(db) => db.ping().await,
+        }
     }
 
     /// The connections of the pool.

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{json_of, spawn_app};
+use crate::helpers::{json_of, spawn_app, spawn_app_with};
 
 fn request_id(res: &reqwest::Response) -> String {
     res.headers()
@@ -140,6 +140,32 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
     assert!(idle.is_some_and(|n| n >= 1.0), "{text}");
     assert_eq!(in_use, Some(0.0), "{text}");
     assert!(sample(&text, "api_db_pool_max_connections", &[]).is_some_and(|n| n >= 1.0));
+}
+
+/// Several workers (PostgreSQL: a pool each; SQLite: one shared pool) never hold more
+/// connections at once than `DATABASE_MAX_CONNECTIONS`, however the load spreads over them.
+#[tokio::test]
+async fn workers_together_stay_within_the_connection_budget() {
+    let app = spawn_app_with(&[("WORKERS", "3"), ("DATABASE_MAX_CONNECTIONS", "4")]).await;
+    let user = app.user("budget").await;
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..60 {
+        let request = app.request(Method::GET, "/posts/", Some(&user.token));
+        requests.spawn(async move { request.send().await.map(|r| r.status()) });
+    }
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.expect("task").expect("answer"), StatusCode::OK);
+    }
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    let gauge = |state: &str| {
+        sample(&text, "api_db_pool_connections", &[("state", state)]).expect("pool gauge")
+    };
+    let open = gauge("idle") + gauge("in_use");
+    assert!(
+        (1.0..=4.0).contains(&open),
+        "{open} connections open: {text}"
+    );
+    assert_eq!(sample(&text, "api_db_pool_max_connections", &[]), Some(4.0));
 }
 
 #[tokio::test]
