@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 pub mod domain;
 mod error;
+mod memo;
 pub mod posts;
 pub mod throttle;
 pub mod users;

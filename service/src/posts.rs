@@ -8,15 +8,16 @@ use chrono::{DateTime, FixedOffset};
 use entity::{post, user, vote};
 use sea_orm::sea_query::extension::postgres::PgBinOper;
 use sea_orm::sea_query::extension::sqlite::SqliteExpr;
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SubQueryStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, SubQueryStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
-    EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    Select,
+    EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationTrait, Select,
 };
 
 use crate::Error;
 use crate::domain::{PostContent, PostTitle, SearchTerm};
+use crate::memo::Memo;
 use crate::users::{User, now};
 
 /// A post with its owner.
@@ -268,13 +269,26 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: i32, id: i64) -> Result<Pos
     let Ok(key) = i32::try_from(id) else {
         return Err(Error::PostNotFound(id));
     };
-    select_with_votes(viewer)
-        .filter(post::Column::Id.eq(key))
-        .into_model::<Row>()
+    let statement = GET_POST.statement(
+        db.get_database_backend(),
+        || get_query(viewer, key),
+        vec![true.into(), viewer.into(), key.into(), 1u64.into()],
+    );
+    Row::find_by_statement(statement)
         .one(db)
         .await?
         .map(PostWithVotes::from)
         .ok_or(Error::PostNotFound(id))
+}
+
+static GET_POST: Memo = Memo::new();
+
+/// Post `id` if `viewer` may see it, with its owner and vote count.
+fn get_query(viewer: i32, id: i32) -> SelectStatement {
+    select_with_votes(viewer)
+        .filter(post::Column::Id.eq(id))
+        .limit(1)
+        .into_query()
 }
 
 /// The newest post `viewer` may see.
@@ -414,7 +428,16 @@ pub(crate) async fn is_visible<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use super::{glob_pattern, regex_pattern};
+    use super::{GET_POST, get_query, glob_pattern, regex_pattern};
+
+    #[test]
+    fn the_memoized_post_lookup_is_the_built_one() {
+        crate::memo::assert_same(
+            &GET_POST,
+            || get_query(7, 42),
+            || vec![true.into(), 7.into(), 42.into(), 1u64.into()],
+        );
+    }
 
     #[test]
     fn letters_become_classes_of_their_case_forms() {

@@ -2,15 +2,16 @@
 
 use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use entity::user;
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, SqlErr,
+    QuerySelect, QueryTrait, SqlErr,
 };
 
 use crate::Error;
 use crate::auth::Auth;
 use crate::domain::{Email, Password};
+use crate::memo::Memo;
 
 /// A user as others may see it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
@@ -71,16 +72,27 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, E
     let Ok(id) = i32::try_from(id) else {
         return Ok(None);
     };
-    Ok(user::Entity::find_by_id(id)
+    let statement = FIND_USER.statement(
+        db.get_database_backend(),
+        || find_query(id),
+        vec![id.into(), 1u64.into()],
+    );
+    Ok(User::find_by_statement(statement).one(db).await?)
+}
+
+static FIND_USER: Memo = Memo::new();
+
+/// `SELECT id, email, created_at FROM users WHERE id = $1 LIMIT 1`.
+fn find_query(id: i32) -> SelectStatement {
+    user::Entity::find_by_id(id)
         .select_only()
         .columns([
             user::Column::Id,
             user::Column::Email,
             user::Column::CreatedAt,
         ])
-        .into_model::<User>()
-        .one(db)
-        .await?)
+        .limit(1)
+        .into_query()
 }
 
 /// Id and password hash of the user with this email, compared case-insensitively.
@@ -98,4 +110,18 @@ pub(crate) async fn find_credentials<C: ConnectionTrait>(
         .into_tuple::<(i32, String)>()
         .one(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memoized_user_lookup_is_the_built_one() {
+        crate::memo::assert_same(
+            &FIND_USER,
+            || find_query(42),
+            || vec![42.into(), 1u64.into()],
+        );
+    }
 }
