@@ -28,7 +28,7 @@ start_server() {
   env -i PATH="$PATH" DATABASE_URL="$DATABASE_URL" PORT="$PORT" RUST_LOG=warn \
     LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 \
     BCRYPT_COST="${BCRYPT_COST:-12}" ${BCRYPT_CONCURRENCY:+BCRYPT_CONCURRENCY=$BCRYPT_CONCURRENCY} \
-    SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
+    ${WORKERS:+WORKERS=$WORKERS} ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
     "$ROOT/target/release/api" 2>>"$OUT/server.log" &
   SERVER_PID=$!
   until curl -sf "$BASE/ready" >/dev/null 2>&1; do

@@ -5,8 +5,10 @@
 # SQL, and writes a Markdown table to bench/results/. Stops everything it started.
 #
 #   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
-#                [--connections C] [--scenarios "s1 s2 ..."] [--no-sweep] [--no-pgbench]
-#   BCRYPT_COST and BCRYPT_CONCURRENCY in the environment reach the server.
+#                [--connections C] [--scenarios "s1 s2 ..."] [--sweep "64 256"] [--no-sweep]
+#                [--no-pgbench]
+#   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS and DATABASE_MAX_CONNECTIONS in the environment
+#   reach the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,7 +17,7 @@ DB=postgres
 USERS=20 POSTS=1000 VOTES=1000
 DURATION=10 WARMUP=3 CONNS=16 THREADS=2
 SCENARIOS="s1 s2 s3 s4 s5 s6 s7 s8"
-SWEEP=1 PGBENCH=1
+SWEEP=1 SWEEP_CONNS="64 256" PGBENCH=1
 PG_HOST=127.0.0.1 PG_PORT=5432 PG_USER=postgres
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,9 +29,10 @@ while [ $# -gt 0 ]; do
     --warmup) WARMUP=$2; shift ;;
     --connections) CONNS=$2; shift ;;
     --scenarios) SCENARIOS=$2; shift ;;
+    --sweep) SWEEP_CONNS=$2; shift ;;
     --no-sweep) SWEEP=0 ;;
     --no-pgbench) PGBENCH=0 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -115,24 +118,35 @@ PY
 : > "$OUT/results.jsonl" "$OUT/ceiling.jsonl"
 
 # The database's ceiling: pgbench running the statements the server sends (bench/pgbench/),
-# prepared, with the same client count, on the same data: right after the API's run of the
-# same scenario, before later scenarios add rows.
-ceiling() {
-  local s=$1
-  [ "$DB" = postgres ] && [ "$PGBENCH" = 1 ] && [ -f "$ROOT/bench/pgbench/$s.sql" ] || return 0
-  local max_post max_user tps
+# prepared, with the same client count, on the same data. Half of it runs right before the
+# API's run of the same scenario and half right after, and the two are averaged: this
+# machine's speed drifts by tens of percent over a minute, and a ceiling measured at another
+# moment than the API would turn that drift into the ratio.
+has_ceiling() {
+  [ "$DB" = postgres ] && [ "$PGBENCH" = 1 ] && [ -f "$ROOT/bench/pgbench/$1.sql" ]
+}
+pgbench_tps() {
+  local s=$1 secs=$2 max_post max_user
   max_post=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM posts")
   max_user=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM users")
-  tps=$(PGSSLMODE=disable pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" -j "$THREADS" \
-    -T "$DURATION" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
-    -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null | awk '/^tps/ {print $3; exit}')
-  echo "{\"scenario\": \"$s\", \"tps\": ${tps:-0}}" >> "$OUT/ceiling.jsonl"
-  echo "  $s ceiling (pgbench) done" >&2
+  PGSSLMODE=disable pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" \
+    -j "$THREADS" -T "$secs" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
+    -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null | awk '/^tps/ {print $3; exit}'
 }
 
+HALF=$(( (DURATION + 1) / 2 ))
 for s in $SCENARIOS; do
-  run_scenario "$s" "$CONNS"
-  ceiling "$s"
+  if has_ceiling "$s"; then
+    before=$(pgbench_tps "$s" "$HALF")
+    run_scenario "$s" "$CONNS"
+    after=$(pgbench_tps "$s" "$HALF")
+    python3 -c "import json, sys; b, a = float(sys.argv[2] or 0), float(sys.argv[3] or 0); \
+print(json.dumps({'scenario': sys.argv[1], 'tps': (b + a) / 2, 'before': b, 'after': a}))" \
+      "$s" "$before" "$after" >> "$OUT/ceiling.jsonl"
+    echo "  $s ceiling (pgbench, before and after) done" >&2
+  else
+    run_scenario "$s" "$CONNS"
+  fi
 done
 # S1 again while S7 floods the server with logins (bcrypt at full concurrency) on as many
 # connections of their own: reads must not starve behind the hashing.
@@ -147,7 +161,7 @@ case " $SCENARIOS " in *" s1 "*)
 esac
 
 if [ "$SWEEP" = 1 ]; then
-  for c in 64 256; do
+  for c in $SWEEP_CONNS; do
     for s in s1 s4; do
       case " $SCENARIOS " in *" $s "*) run_scenario "$s" "$c" ;; esac
     done
