@@ -46,6 +46,13 @@ def main():
         print(f"| {NAMES.get(r['scenario'], r['scenario'])} | {r['connections']} | {r['rps']:.0f} | "
               f"{r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} | {r['non2xx']} | {errors} | "
               f"{r['cpu_ms_per_req']:.3f} | {r['peak_rss_mb']:.1f} | {f'{tps:.0f}' if tps else ''} | {ratio} |")
+    flood = os.path.join(a.dir, "flood.json")
+    if os.path.exists(flood):
+        with open(flood) as f:
+            f = json.load(f)
+        print()
+        print(f"Logins answered during the flood: {f['requests']} in {f['duration_us'] / 1e6:.0f} s "
+              f"({f['non2xx']} non-2xx).")
 
 
 if __name__ == "__main__":

@@ -151,7 +151,7 @@ done
 # S1 again while S7 floods the server with logins (bcrypt at full concurrency) on as many
 # connections of their own: reads must not starve behind the hashing.
 case " $SCENARIOS " in *" s1 "*)
-  BENCH_OUT=/dev/null wrk -t 1 -c "$CONNS" -d "$((WARMUP + DURATION + 2))s" --timeout 30s \
+  BENCH_OUT="$OUT/flood.json" wrk -t 1 -c "$CONNS" -d "$((WARMUP + DURATION + 2))s" --timeout 30s \
     -s "$ROOT/bench/wrk/s7_login.lua" "$BASE" >/dev/null &
   FLOOD_PID=$!
   sleep 1
