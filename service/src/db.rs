@@ -10,7 +10,8 @@
 //! and is pinged only when it has sat idle long enough to have been dropped by a proxy or a
 //! failover. What the release ping was for is kept where it matters:
 //! - a connection whose statement failed for want of the connection (I/O, protocol,
-//!   terminated backend) leaves the pool instead of going back to it;
+//!   terminated backend, no answer within the statement timeout) is closed instead of being
+//!   handed out again;
 //! - a connection whose statement was abandoned half-way (the client hung up) is pinged,
 //!   which reads what is left of its answer, before anyone else gets it;
 //! - connections are retired after [`MAX_LIFETIME`], as sqlx's pool does by default.
@@ -295,6 +296,26 @@ fn query(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues>
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
+/// Runs `statement` on a connection of `pool`, bounded by `timeout`: `Err` when no connection
+/// could be had, else the statement's own result.
+async fn on_connection<T>(
+    pool: &managed::Pool<PgManager>,
+    timeout: Duration,
+    statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+) -> Result<Result<T, sqlx::Error>, DbErr> {
+    let mut checkout = Checkout::take(pool).await?;
+    let result = bounded(timeout, statement(checkout.conn())).await;
+    Ok(checkout.finish(result))
+}
+
+fn exec_error(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(e.into()))
+}
+
+fn query_error(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(e.into()))
+}
+
 #[async_trait::async_trait]
 impl ConnectionTrait for Db {
     fn get_database_backend(&self) -> DbBackend {
@@ -309,15 +330,12 @@ impl ConnectionTrait for Db {
             Backend::Postgres {
                 pool,
                 statement_timeout,
-            } => {
-                let mut checkout = Checkout::take(pool).await?;
-                let result =
-                    bounded(*statement_timeout, query(&stmt).execute(checkout.conn())).await;
-                checkout
-                    .finish(result)
-                    .map(Into::into)
-                    .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(e.into())))
-            }
+            } => on_connection(pool, *statement_timeout, async |c| {
+                query(&stmt).execute(c).await
+            })
+            .await?
+            .map(Into::into)
+            .map_err(exec_error),
             Backend::SeaOrm(db) => db.execute_raw(stmt).await,
         }
     }
@@ -327,18 +345,12 @@ impl ConnectionTrait for Db {
             Backend::Postgres {
                 pool,
                 statement_timeout,
-            } => {
-                let mut checkout = Checkout::take(pool).await?;
-                let result = bounded(
-                    *statement_timeout,
-                    checkout.conn().execute(sqlx::AssertSqlSafe(sql)),
-                )
-                .await;
-                checkout
-                    .finish(result)
-                    .map(Into::into)
-                    .map_err(|e| DbErr::Exec(RuntimeErr::SqlxError(e.into())))
-            }
+            } => on_connection(pool, *statement_timeout, async |c| {
+                c.execute(sqlx::AssertSqlSafe(sql)).await
+            })
+            .await?
+            .map(Into::into)
+            .map_err(exec_error),
             Backend::SeaOrm(db) => db.execute_unprepared(sql).await,
         }
     }
@@ -348,18 +360,12 @@ impl ConnectionTrait for Db {
             Backend::Postgres {
                 pool,
                 statement_timeout,
-            } => {
-                let mut checkout = Checkout::take(pool).await?;
-                let result = bounded(
-                    *statement_timeout,
-                    query(&stmt).fetch_optional(checkout.conn()),
-                )
-                .await;
-                checkout
-                    .finish(result)
-                    .map(|row| row.map(Into::into))
-                    .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into())))
-            }
+            } => on_connection(pool, *statement_timeout, async |c| {
+                query(&stmt).fetch_optional(c).await
+            })
+            .await?
+            .map(|row| row.map(Into::into))
+            .map_err(query_error),
             Backend::SeaOrm(db) => db.query_one_raw(stmt).await,
         }
     }
@@ -369,15 +375,12 @@ impl ConnectionTrait for Db {
             Backend::Postgres {
                 pool,
                 statement_timeout,
-            } => {
-                let mut checkout = Checkout::take(pool).await?;
-                let result =
-                    bounded(*statement_timeout, query(&stmt).fetch_all(checkout.conn())).await;
-                checkout
-                    .finish(result)
-                    .map(|rows| rows.into_iter().map(Into::into).collect())
-                    .map_err(|e| DbErr::Query(RuntimeErr::SqlxError(e.into())))
-            }
+            } => on_connection(pool, *statement_timeout, async |c| {
+                query(&stmt).fetch_all(c).await
+            })
+            .await?
+            .map(|rows| rows.into_iter().map(Into::into).collect())
+            .map_err(query_error),
             Backend::SeaOrm(db) => db.query_all_raw(stmt).await,
         }
     }
