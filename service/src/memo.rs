@@ -46,12 +46,12 @@ impl Memo {
 #[cfg(test)]
 pub(crate) fn assert_same<S: StatementBuilder>(
     memo: &Memo,
-    build: impl Fn() -> S,
-    values: impl Fn() -> Vec<Value>,
+    build: impl Fn(DbBackend) -> S,
+    values: impl Fn(DbBackend) -> Vec<Value>,
 ) {
     for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
-        let memoized = memo.statement(backend, &build, values());
-        let built = backend.build(&build());
+        let memoized = memo.statement(backend, || build(backend), values(backend));
+        let built = backend.build(&build(backend));
         assert_eq!(memoized.sql, built.sql, "{backend:?}");
         assert_eq!(memoized.values, built.values, "{backend:?}");
     }

@@ -218,9 +218,17 @@ fn regex_pattern(term: &str) -> String {
 fn title_contains(backend: DbBackend, term: &str) -> Expr {
     let title = Expr::col((post::Entity, post::Column::Title));
     match backend {
-        DbBackend::Sqlite => title.glob(glob_pattern(term)),
+        DbBackend::Sqlite => title.glob(title_pattern(backend, term)),
         // PostgreSQL, the only other backend built.
-        _ => title.binary(PgBinOper::Regex, regex_pattern(term)),
+        _ => title.binary(PgBinOper::Regex, title_pattern(backend, term)),
+    }
+}
+
+/// The pattern [`title_contains`] matches titles against.
+fn title_pattern(backend: DbBackend, term: &str) -> String {
+    match backend {
+        DbBackend::Sqlite => glob_pattern(term),
+        _ => regex_pattern(term),
     }
 }
 
@@ -237,12 +245,49 @@ pub async fn list<C: ConnectionTrait>(
     viewer: i32,
     query: &ListQuery,
 ) -> Result<Vec<PostWithVotes>, Error> {
+    let backend = db.get_database_backend();
+    let search = query.search.as_str();
+    let statement = if search.is_empty() {
+        LIST.statement(
+            backend,
+            || list_query(backend, viewer, query),
+            vec![
+                true.into(),
+                viewer.into(),
+                true.into(),
+                viewer.into(),
+                query.limit.into(),
+                query.skip.into(),
+            ],
+        )
+    } else {
+        LIST_MATCHING.statement(
+            backend,
+            || list_query(backend, viewer, query),
+            vec![
+                true.into(),
+                viewer.into(),
+                true.into(),
+                viewer.into(),
+                title_pattern(backend, search).into(),
+                query.limit.into(),
+                query.skip.into(),
+            ],
+        )
+    };
+    let rows = Row::find_by_statement(statement).all(db).await?;
+    Ok(rows.into_iter().map(PostWithVotes::from).collect())
+}
+
+/// `list`'s statement, without a search and with one: the SQL of each is built once per
+/// backend.
+static LIST: Memo = Memo::new();
+static LIST_MATCHING: Memo = Memo::new();
+
+fn list_query(backend: DbBackend, viewer: i32, query: &ListQuery) -> SelectStatement {
     let mut visible = Condition::all().add(visible_to(viewer));
     if !query.search.as_str().is_empty() {
-        visible = visible.add(title_contains(
-            db.get_database_backend(),
-            query.search.as_str(),
-        ));
+        visible = visible.add(title_contains(backend, query.search.as_str()));
     }
     let page = Query::select()
         .column((post::Entity, post::Column::Id))
@@ -252,13 +297,10 @@ pub async fn list<C: ConnectionTrait>(
         .limit(query.limit)
         .offset(query.skip)
         .to_owned();
-    let rows = select_with_votes(viewer)
+    select_with_votes(viewer)
         .filter(Expr::col((post::Entity, post::Column::Id)).in_subquery(page))
         .order_by_desc(post::Column::Id)
-        .into_model::<Row>()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(PostWithVotes::from).collect())
+        .into_query()
 }
 
 /// One post `viewer` may see, with its owner and vote count.
@@ -428,14 +470,41 @@ pub(crate) async fn is_visible<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use super::{GET_POST, get_query, glob_pattern, regex_pattern};
+    use super::{
+        GET_POST, LIST, LIST_MATCHING, ListQuery, get_query, glob_pattern, list_query,
+        regex_pattern, title_pattern,
+    };
+    use crate::domain::SearchTerm;
+
+    #[test]
+    fn the_memoized_lists_are_the_built_ones() {
+        for (memo, search) in [(&LIST, ""), (&LIST_MATCHING, "Zulu")] {
+            let query = ListQuery {
+                limit: 10,
+                skip: 30,
+                search: SearchTerm::parse(search.to_owned()).unwrap(),
+            };
+            crate::memo::assert_same(
+                memo,
+                |backend| list_query(backend, 7, &query),
+                |backend| {
+                    let mut values = vec![true.into(), 7.into(), true.into(), 7.into()];
+                    if !search.is_empty() {
+                        values.push(title_pattern(backend, search).into());
+                    }
+                    values.extend([10u64.into(), 30u64.into()]);
+                    values
+                },
+            );
+        }
+    }
 
     #[test]
     fn the_memoized_post_lookup_is_the_built_one() {
         crate::memo::assert_same(
             &GET_POST,
-            || get_query(7, 42),
-            || vec![true.into(), 7.into(), 42.into(), 1u64.into()],
+            |_| get_query(7, 42),
+            |_| vec![true.into(), 7.into(), 42.into(), 1u64.into()],
         );
     }
 

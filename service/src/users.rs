@@ -120,8 +120,8 @@ mod tests {
     fn the_memoized_user_lookup_is_the_built_one() {
         crate::memo::assert_same(
             &FIND_USER,
-            || find_query(42),
-            || vec![42.into(), 1u64.into()],
+            |_| find_query(42),
+            |_| vec![42.into(), 1u64.into()],
         );
     }
 }
