@@ -247,34 +247,17 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<Vec<PostWithVotes>, Error> {
     let backend = db.get_database_backend();
     let search = query.search.as_str();
-    let statement = if search.is_empty() {
-        LIST.statement(
-            backend,
-            || list_query(backend, viewer, query),
-            vec![
-                true.into(),
-                viewer.into(),
-                true.into(),
-                viewer.into(),
-                query.limit.into(),
-                query.skip.into(),
-            ],
-        )
+    // In the order the builder places them: the outer visibility, the page's visibility and
+    // search, then the page's bounds.
+    let mut values = vec![true.into(), viewer.into(), true.into(), viewer.into()];
+    let memo = if search.is_empty() {
+        &LIST
     } else {
-        LIST_MATCHING.statement(
-            backend,
-            || list_query(backend, viewer, query),
-            vec![
-                true.into(),
-                viewer.into(),
-                true.into(),
-                viewer.into(),
-                title_pattern(backend, search).into(),
-                query.limit.into(),
-                query.skip.into(),
-            ],
-        )
+        values.push(title_pattern(backend, search).into());
+        &LIST_MATCHING
     };
+    values.extend([query.limit.into(), query.skip.into()]);
+    let statement = memo.statement(backend, || list_query(backend, viewer, query), values);
     let rows = Row::find_by_statement(statement).all(db).await?;
     Ok(rows.into_iter().map(PostWithVotes::from).collect())
 }
