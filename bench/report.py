@@ -26,6 +26,7 @@ def main():
     p = argparse.ArgumentParser()
     for arg in ["--dir", "--db", "--startup-ms", "--idle-rss-kb", "--connections", "--duration", "--sizes"]:
         p.add_argument(arg, required=True)
+    p.add_argument("--compare", help="the URL of the server the same scenarios also ran against")
     a = p.parse_args()
     results = lines(os.path.join(a.dir, "results.jsonl"))
     ceiling = {c["scenario"]: c["tps"] for c in lines(os.path.join(a.dir, "ceiling.jsonl"))}
@@ -46,6 +47,8 @@ def main():
         print(f"| {NAMES.get(r['scenario'], r['scenario'])} | {r['connections']} | {r['rps']:.0f} | "
               f"{r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} | {r['non2xx']} | {errors} | "
               f"{r['cpu_ms_per_req']:.3f} | {r['peak_rss_mb']:.1f} | {f'{tps:.0f}' if tps else ''} | {ratio} |")
+    if a.compare:
+        compare_table(a.compare, int(a.connections), results, lines(os.path.join(a.dir, "compare-results.jsonl")))
     flood = os.path.join(a.dir, "flood.json")
     if os.path.exists(flood):
         with open(flood) as f:
@@ -54,6 +57,26 @@ def main():
         print(f"Logins answered during the flood: {f['requests']} in {f['duration_us'] / 1e6:.0f} s "
               f"({f['non2xx']} non-2xx).")
 
+
+def compare_table(url, connections, ours, theirs):
+    """Each scenario beside its run against the other server, taken right after ours."""
+    ours = {r["scenario"]: r for r in ours if r["connections"] == connections}
+    print()
+    print(f"Against the server at {url}, same scenarios, data and connections, each run right "
+          "after ours:")
+    print()
+    print("| scenario | ours req/s | theirs req/s | theirs p50 ms | theirs p99 ms | theirs non-2xx "
+          "| theirs socket errors | ours ÷ theirs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t in theirs:
+        o = ours.get(t["scenario"])
+        if not o:
+            continue
+        errors = t["errors_connect"] + t["errors_read"] + t["errors_write"] + t["errors_timeout"]
+        ratio = f"{o['rps'] / t['rps']:.1f}×" if t["rps"] else ""
+        print(f"| {NAMES.get(t['scenario'], t['scenario'])} | {o['rps']:.0f} | {t['rps']:.1f} | "
+              f"{t['p50_us'] / 1000:.2f} | {t['p99_us'] / 1000:.2f} | {t['non2xx']} | {errors} | "
+              f"{ratio} |")
 
 if __name__ == "__main__":
     main()

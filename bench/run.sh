@@ -6,7 +6,10 @@
 #
 #   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
 #                [--connections C] [--scenarios "s1 s2 ..."] [--sweep "64 256"] [--no-sweep]
-#                [--no-pgbench]
+#                [--no-pgbench] [--compare URL]
+#   --compare URL: afterwards, seed the server already running at URL (another implementation
+#   of the same API, e.g. the FastAPI course's, on an empty database) and run the same
+#   scenarios against it at the same connection count; the report adds "ours ÷ theirs".
 #   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS and DATABASE_MAX_CONNECTIONS in the environment
 #   reach the server.
 set -euo pipefail
@@ -17,7 +20,7 @@ DB=postgres
 USERS=20 POSTS=1000 VOTES=1000
 DURATION=10 WARMUP=3 CONNS=16 THREADS=2
 SCENARIOS="s1 s2 s3 s4 s5 s6 s7 s8"
-SWEEP=1 SWEEP_CONNS="64 256" PGBENCH=1
+SWEEP=1 SWEEP_CONNS="64 256" PGBENCH=1 COMPARE=
 PG_HOST=127.0.0.1 PG_PORT=5432 PG_USER=postgres
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
     --sweep) SWEEP_CONNS=$2; shift ;;
     --no-sweep) SWEEP=0 ;;
     --no-pgbench) PGBENCH=0 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --compare) COMPARE=$2; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -79,10 +83,17 @@ IDLE_RSS_KB=$(rss_kb)
 TICK=$(getconf CLK_TCK)
 
 echo "seeding: $USERS users, $POSTS posts, $VOTES votes" >&2
-python3 "$ROOT/bench/seed.py" --base "$BASE" --users "$USERS" --posts "$POSTS" --votes "$VOTES" \
-  --out "$OUT/data.lua"
+seed() {
+  python3 "$ROOT/bench/seed.py" --base "$1" --users "$USERS" --posts "$POSTS" --votes "$VOTES" \
+    --out "$2"
+}
+seed "$BASE" "$OUT/data.lua"
+if [ -n "$COMPARE" ]; then
+  echo "seeding the server to compare with at $COMPARE" >&2
+  seed "$COMPARE" "$OUT/compare-data.lua"
+fi
 
-export BENCH_DIR="$ROOT/bench" BENCH_DATA="$OUT/data.lua" BENCH_THREADS="$THREADS"
+export BENCH_DIR="$ROOT/bench" BENCH_THREADS="$THREADS"
 declare -A SCRIPT=(
   [s1]=s1_get_post [s2]=s2_list [s3]=s3_search [s4]=s4_create
   [s5]=s5_update [s6]=s6_vote [s7]=s7_login [s8]=s8_register [s1flood]=s1_get_post
@@ -90,29 +101,47 @@ declare -A SCRIPT=(
 
 # run_scenario NAME CONNECTIONS -> appends one JSON line to $OUT/results.jsonl
 run_scenario() {
-  local name=$1 conns=$2 script="$ROOT/bench/wrk/${SCRIPT[$1]}.lua"
+  run_against "$BASE" "$OUT/data.lua" "" "$@"
+}
+
+# run_against URL DATA PREFIX NAME CONNECTIONS -> appends one JSON line to
+# $OUT/${PREFIX}results.jsonl. The server's CPU and RSS are ours only (compare: none).
+run_against() {
+  local base=$1 data=$2 prefix=$3 name=$4 conns=$5 script="$ROOT/bench/wrk/${SCRIPT[$4]}.lua"
+  local out="$OUT/$prefix$name-$conns" measure=
+  [ -z "$prefix" ] && measure=1
   # S6's toggles must start from the seeded votes, so it gets no warm-up of its own (the
   # scenarios before it have warmed the server).
   if [ "$name" != s6 ]; then
-    BENCH_OUT=/dev/null wrk -t "$THREADS" -c "$conns" -d "${WARMUP}s" -s "$script" "$BASE" >/dev/null
+    BENCH_DATA=$data BENCH_OUT=/dev/null wrk -t "$THREADS" -c "$conns" -d "${WARMUP}s" \
+      -s "$script" "$base" >/dev/null
   fi
-  echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true
-  local before=$(cpu_ticks)
-  BENCH_OUT="$OUT/$name-$conns.json" wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 10s \
-    -s "$script" "$BASE" > "$OUT/$name-$conns.txt"
-  local after=$(cpu_ticks)
-  python3 - "$OUT/$name-$conns.json" "$name" "$conns" "$before" "$after" "$TICK" "$(hwm_kb)" \
-    >> "$OUT/results.jsonl" <<'PY'
+  if [ -n "$measure" ]; then echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; fi
+  local before=${measure:+$(cpu_ticks)}
+  BENCH_DATA=$data BENCH_OUT="$out.json" wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" \
+    --timeout 10s -s "$script" "$base" > "$out.txt"
+  local after=${measure:+$(cpu_ticks)} hwm=${measure:+$(hwm_kb)}
+  python3 - "$out.json" "$name" "$conns" "$before" "$after" "$TICK" "$hwm" \
+    >> "$OUT/${prefix}results.jsonl" <<'PY'
 import json, sys
 path, name, conns, before, after, tick, hwm = sys.argv[1:]
 r = json.load(open(path))
 secs = r["duration_us"] / 1e6
-cpu_ms = (int(after) - int(before)) * 1000 / int(tick)
-r.update(scenario=name, connections=int(conns), rps=r["requests"] / secs,
-         cpu_ms_per_req=cpu_ms / max(r["requests"], 1), peak_rss_mb=int(hwm) / 1024)
+r.update(scenario=name, connections=int(conns), rps=r["requests"] / secs)
+if before:
+    cpu_ms = (int(after) - int(before)) * 1000 / int(tick)
+    r.update(cpu_ms_per_req=cpu_ms / max(r["requests"], 1), peak_rss_mb=int(hwm) / 1024)
 print(json.dumps(r))
 PY
-  echo "  $name @ $conns connections done" >&2
+  echo "  $prefix$name @ $conns connections done" >&2
+}
+
+# The same scenario against the server to compare with, right after ours (the machine's
+# speed drifts, so the two runs of a scenario are kept close together).
+run_compared() {
+  if [ -n "$COMPARE" ]; then
+    run_against "$COMPARE" "$OUT/compare-data.lua" compare- "$1" "$CONNS"
+  fi
 }
 
 : > "$OUT/results.jsonl" "$OUT/ceiling.jsonl"
@@ -147,11 +176,13 @@ print(json.dumps({'scenario': sys.argv[1], 'tps': (b + a) / 2, 'before': b, 'aft
   else
     run_scenario "$s" "$CONNS"
   fi
+  run_compared "$s"
 done
 # S1 again while S7 floods the server with logins (bcrypt at full concurrency) on as many
 # connections of their own: reads must not starve behind the hashing.
 case " $SCENARIOS " in *" s1 "*)
-  BENCH_OUT="$OUT/flood.json" wrk -t 1 -c "$CONNS" -d "$((WARMUP + DURATION + 2))s" --timeout 30s \
+  BENCH_DATA="$OUT/data.lua" BENCH_OUT="$OUT/flood.json" \
+    wrk -t 1 -c "$CONNS" -d "$((WARMUP + DURATION + 2))s" --timeout 30s \
     -s "$ROOT/bench/wrk/s7_login.lua" "$BASE" >/dev/null &
   FLOOD_PID=$!
   sleep 1
@@ -170,5 +201,5 @@ fi
 
 python3 "$ROOT/bench/report.py" --dir "$OUT" --db "$DB" --startup-ms "$STARTUP_MS" \
   --idle-rss-kb "$IDLE_RSS_KB" --connections "$CONNS" --duration "$DURATION" \
-  --sizes "$USERS users, $POSTS posts, $VOTES votes" | tee "$OUT/results.md"
+  --sizes "$USERS users, $POSTS posts, $VOTES votes" ${COMPARE:+--compare "$COMPARE"} | tee "$OUT/results.md"
 echo "results: $OUT/results.md" >&2
