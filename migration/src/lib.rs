@@ -17,6 +17,8 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_posts;
 mod m20261125_000003_create_votes;
 mod m20261126_000004_posts_title_trigram;
+mod m20261126_000005_posts_title_folded_trigram;
+mod trigram;
 
 pub use config::{ConfigError, database_url};
 
@@ -43,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_posts::Migration),
             Box::new(m20261125_000003_create_votes::Migration),
             Box::new(m20261126_000004_posts_title_trigram::Migration),
+            Box::new(m20261126_000005_posts_title_folded_trigram::Migration),
         ]
     }
 }
