@@ -32,11 +32,19 @@ def main():
     ceiling = {c["scenario"]: c["tps"] for c in lines(os.path.join(a.dir, "ceiling.jsonl"))}
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            autogroup = "on" if f.read().strip() == "1" else "off"
+    except OSError:
+        autogroup = "n/a"
     print(f"### Benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {a.db}")
     print()
     print(f"Machine: {os.cpu_count()} cores ({cpu or platform.machine()}), shared by wrk, the server "
           f"and the database. Data: {a.sizes}. {a.duration} s per scenario after a warm-up. "
-          f"Start-up to /ready: {a.startup_ms} ms; idle RSS {int(a.idle_rss_kb) / 1024:.1f} MB.")
+          f"Start-up to /ready: {a.startup_ms} ms; idle RSS {int(a.idle_rss_kb) / 1024:.1f} MB. "
+          f"Linux autogroup: {autogroup}"
+          + (" (PostgreSQL's processes share one scheduling group, and a backend can wait up to "
+             "a second for a CPU: p99s include that; see the README)." if autogroup == "on" else "."))
     print()
     print("| scenario | conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | CPU ms/req | peak RSS MB | pgbench tps | API ÷ ceiling |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
