@@ -466,6 +466,16 @@ async fn why_not_mine<C: ConnectionTrait>(db: &C, owner: i32, id: i64) -> Result
     })
 }
 
+/// `SELECT 1 FROM posts` where post `id` exists and `viewer` may see it: for `EXISTS (...)`.
+pub(crate) fn visible(viewer: i32, id: i32) -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(post::Entity)
+        .and_where(Expr::col((post::Entity, post::Column::Id)).eq(id))
+        .cond_where(visible_to(viewer))
+        .to_owned()
+}
+
 /// Whether post `id` exists and `viewer` may see it.
 pub(crate) async fn is_visible<C: ConnectionTrait>(
     db: &C,

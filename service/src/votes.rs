@@ -1,7 +1,8 @@
 //! Votes: one per (user, post), decided by the database's primary key.
 
 use entity::vote;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
 
 use crate::Error;
 use crate::domain::VoteDir;
@@ -17,8 +18,10 @@ pub enum VoteOutcome {
 
 /// Adds (`Up`) or removes (`Down`) `voter`'s vote on post `post_id`.
 ///
-/// Adding is a plain insert: the primary key (user_id, post_id) refuses a second one, even
-/// when two requests race. Removing is a plain delete.
+/// One statement each way, which also checks that `voter` may see the post: adding inserts
+/// only if it is visible, and the primary key (user_id, post_id) refuses a second vote, even
+/// when two requests race; removing deletes only from a visible post. Only when nothing was
+/// removed does a second look tell a missing post from a missing vote.
 ///
 /// # Errors
 /// `PostNotFound` first (missing, or someone else's draft); then `AlreadyVoted` or
@@ -31,39 +34,47 @@ pub async fn vote<C: ConnectionTrait>(
 ) -> Result<VoteOutcome, Error> {
     let not_found = || Error::PostNotFound(post_id);
     let key = i32::try_from(post_id).map_err(|_| not_found())?;
-    if !posts::is_visible(db, voter.id, key).await? {
-        return Err(not_found());
-    }
+    let visible = Expr::exists(posts::visible(voter.id, key));
     match dir {
         VoteDir::Up => {
-            let row = vote::ActiveModel {
-                user_id: Set(voter.id),
-                post_id: Set(key),
-            };
-            vote::Entity::insert(row)
-                .exec_without_returning(db)
-                .await
-                .map_err(|e| match e.sql_err() {
-                    Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted {
-                        user_id: voter.id,
-                        post_id,
-                    },
-                    // The post was deleted after the visibility check.
-                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => not_found(),
-                    _ => Error::from(e),
-                })?;
+            let insert = Query::insert()
+                .into_table(vote::Entity)
+                .columns([vote::Column::UserId, vote::Column::PostId])
+                .select_from(
+                    Query::select()
+                        .exprs([Expr::val(voter.id), Expr::val(key)])
+                        .and_where(visible)
+                        .to_owned(),
+                )
+                .map_err(|e| Error::Internal(format!("vote insert: {e}")))?
+                .to_owned();
+            let done = db.execute(&insert).await.map_err(|e| match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted {
+                    user_id: voter.id,
+                    post_id,
+                },
+                // The post was deleted after the visibility check.
+                Some(SqlErr::ForeignKeyConstraintViolation(_)) => not_found(),
+                _ => Error::from(e),
+            })?;
+            if done.rows_affected() == 0 {
+                return Err(not_found());
+            }
             Ok(VoteOutcome::Added)
         }
         VoteDir::Down => {
             let done = vote::Entity::delete_many()
                 .filter(vote::Column::UserId.eq(voter.id))
                 .filter(vote::Column::PostId.eq(key))
+                .filter(visible)
                 .exec(db)
                 .await?;
-            if done.rows_affected == 0 {
+            if done.rows_affected > 0 {
+                Ok(VoteOutcome::Removed)
+            } else if posts::is_visible(db, voter.id, key).await? {
                 Err(Error::VoteNotFound)
             } else {
-                Ok(VoteOutcome::Removed)
+                Err(not_found())
             }
         }
     }
