@@ -25,7 +25,6 @@
 //! its ASCII letters lower-cased instead, the expression the search now matches.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::trigram;
 
@@ -42,13 +41,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        if db.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        // The extension stays: other objects may use it by now.
-        db.execute_unprepared(&format!("DROP INDEX IF EXISTS {INDEX}"))
-            .await?;
-        Ok(())
+        trigram::drop(manager.get_connection(), INDEX).await
     }
 }

@@ -17,7 +17,6 @@
 //! then finds both done.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::m20261126_000004_posts_title_trigram as previous;
 use crate::trigram;
@@ -32,22 +31,14 @@ const EXPRESSION: &str = r#"(lower(title COLLATE "C"))"#;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if db.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
         // No query uses the old index any more; it would only slow down writes.
-        db.execute_unprepared(&format!("DROP INDEX IF EXISTS {}", previous::INDEX))
-            .await?;
+        trigram::drop(db, previous::INDEX).await?;
         trigram::create(db, INDEX, EXPRESSION).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if db.get_database_backend() != DbBackend::Postgres {
-            return Ok(());
-        }
-        db.execute_unprepared(&format!("DROP INDEX IF EXISTS {INDEX}"))
-            .await?;
+        trigram::drop(db, INDEX).await?;
         trigram::create(db, previous::INDEX, previous::EXPRESSION).await
     }
 }

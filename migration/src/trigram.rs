@@ -66,6 +66,16 @@ pub(crate) async fn create(
     Ok(())
 }
 
+/// Drops index `name` if it is there (PostgreSQL; nothing elsewhere). The extension stays:
+/// other objects may use it by now.
+pub(crate) async fn drop(db: &SchemaManagerConnection<'_>, name: &str) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("DROP INDEX IF EXISTS {name}"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Creates the extension if needed, then the index, naming the operator class by the schema
 /// the extension lives in (it need not be on the search path).
 async fn create_index(
