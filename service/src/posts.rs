@@ -235,10 +235,10 @@ const FOLDED_TITLE: &str = r#"lower("posts"."title" COLLATE "C")"#;
 /// Case is folded by us, not by the database's locale: SQLite's `LIKE` and `lower()` fold
 /// ASCII only, and PostgreSQL's `lower()` follows the database's locale, so each would answer
 /// differently for "É". SQLite matches a `GLOB` of case classes. PostgreSQL matches the
-/// title with its ASCII letters lower-cased ([`FOLDED_TITLE`]): against a plain `LIKE` when
-/// the term is ASCII (its letters' case forms are exactly their ASCII upper and lower case,
-/// and `LIKE` costs PostgreSQL a third of a regular expression per row), otherwise against a
-/// regular expression of case classes. Both are built from the same [`case_forms`].
+/// title with its ASCII letters lower-cased ([`FOLDED_TITLE`]) against a regular expression
+/// of case classes, the same [`case_forms`] as the `GLOB`'s; or, when the term is ASCII,
+/// against a plain `LIKE` of the lower-cased term, which is the same test (an ASCII letter's
+/// case forms are exactly its two ASCII cases) at a third of the cost per row.
 fn title_contains(backend: DbBackend, term: &str) -> Expr {
     match backend {
         DbBackend::Sqlite => {

@@ -53,7 +53,7 @@ pub async fn vote<C: ConnectionTrait>(
                     user_id: voter.id,
                     post_id,
                 },
-                // The post was deleted after the visibility check.
+                // The post was deleted while this statement ran.
                 Some(SqlErr::ForeignKeyConstraintViolation(_)) => not_found(),
                 _ => Error::from(e),
             })?;
