@@ -7,9 +7,9 @@
 #   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
 #                [--connections C] [--scenarios "s1 s2 ..."] [--sweep "64 256"] [--no-sweep]
 #                [--no-pgbench] [--compare URL]
-#   --compare URL: afterwards, seed the server already running at URL (another implementation
-#   of the same API, e.g. the FastAPI course's, on an empty database) and run the same
-#   scenarios against it at the same connection count; the report adds "ours ÷ theirs".
+#   --compare URL: also seed the server already running at URL (another implementation of
+#   the same API, e.g. the FastAPI course's, on an empty database) and run each scenario
+#   against it right after ours, at the same connection count; the report adds "ours ÷ theirs".
 #   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS and DATABASE_MAX_CONNECTIONS in the environment
 #   reach the server.
 set -euo pipefail
