@@ -238,7 +238,7 @@ const FOLDED_TITLE: &str = r#"lower("posts"."title" COLLATE "C")"#;
 /// title with its ASCII letters lower-cased ([`FOLDED_TITLE`]) against a regular expression
 /// of case classes, the same [`case_forms`] as the `GLOB`'s; or, when the term is ASCII,
 /// against a plain `LIKE` of the lower-cased term, which is the same test (an ASCII letter's
-/// case forms are exactly its two ASCII cases) at a third of the cost per row.
+/// case forms are exactly its two ASCII cases) at less than half the cost per row.
 fn title_contains(backend: DbBackend, term: &str) -> Expr {
     match backend {
         DbBackend::Sqlite => {
