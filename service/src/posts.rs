@@ -482,15 +482,7 @@ pub(crate) async fn is_visible<C: ConnectionTrait>(
     viewer: i32,
     id: i32,
 ) -> Result<bool, Error> {
-    Ok(post::Entity::find()
-        .select_only()
-        .column(post::Column::Id)
-        .filter(post::Column::Id.eq(id))
-        .filter(visible_to(viewer))
-        .into_tuple::<i32>()
-        .one(db)
-        .await?
-        .is_some())
+    Ok(db.query_one(&visible(viewer, id)).await?.is_some())
 }
 
 #[cfg(test)]
