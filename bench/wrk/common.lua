@@ -5,6 +5,10 @@
 local data = dofile(os.getenv("BENCH_DATA"))
 local threads = {}
 local counter = 0
+-- wrk calls `request` once on its first thread's script before the run, to check what the
+-- script builds (wrk.c: `script_verify_request(t->L)` for thread 0, right after `init`), and
+-- never sends that request. A scenario whose requests change state asks `wrk_check()` first.
+local checks_left = 0
 
 function setup(thread)
   counter = counter + 1
@@ -15,6 +19,7 @@ end
 function init(args)
   math.randomseed(1000 + thread_index)
   D = data
+  checks_left = thread_index == 1 and 1 or 0
   if scenario_init then scenario_init() end
 end
 
@@ -44,6 +49,13 @@ function done(summary, latency, requests)
     summary.errors.write, summary.errors.timeout, bad,
     latency:percentile(50), latency:percentile(99)))
   out:close()
+end
+
+-- True for the one call of `request` that wrk makes to check the script, not to send.
+function wrk_check()
+  if checks_left == 0 then return false end
+  checks_left = checks_left - 1
+  return true
 end
 
 function pick(list)
