@@ -128,7 +128,7 @@ run_against() {
   fi
   if [ -n "$measure" ]; then echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; fi
   local before=${measure:+$(cpu_ticks)}
-  BENCH_DATA=$data BENCH_OUT="$out.json" wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" \
+  BENCH_DATA=$data BENCH_OUT="$out.json" BENCH_CONNS=$conns wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" \
     --timeout 10s -s "$script" "$base" > "$out.txt"
   local after=${measure:+$(cpu_ticks)} hwm=${measure:+$(hwm_kb)}
   drain "$name" "$conns"
@@ -179,7 +179,7 @@ pgbench_tps() {
 # median is the hash's time. Like the ceiling, half of it runs right before the first of S7
 # and S8 and half right after the scenarios, as the machine's speed drifts.
 one_login() {
-  BENCH_DATA="$OUT/data.lua" BENCH_OUT="$OUT/one-login-$1.json" \
+  BENCH_DATA="$OUT/data.lua" BENCH_OUT="$OUT/one-login-$1.json" BENCH_CONNS=1 \
     wrk -t 1 -c 1 -d "${HALF}s" --timeout 10s -s "$ROOT/bench/wrk/s7_login.lua" "$BASE" >/dev/null
   echo "  one login at a time ($1) done" >&2
 }
@@ -205,7 +205,7 @@ if [ -n "$BOUND" ]; then one_login after; fi
 # S1 again while S7 floods the server with logins (bcrypt at full concurrency) on as many
 # connections of their own: reads must not starve behind the hashing.
 case " $SCENARIOS " in *" s1 "*)
-  BENCH_DATA="$OUT/data.lua" BENCH_OUT="$OUT/flood.json" \
+  BENCH_DATA="$OUT/data.lua" BENCH_OUT="$OUT/flood.json" BENCH_CONNS="$CONNS" \
     wrk -t 1 -c "$CONNS" -d "$((WARMUP + DURATION + 2))s" --timeout 30s \
     -s "$ROOT/bench/wrk/s7_login.lua" "$BASE" >/dev/null &
   FLOOD_PID=$!

@@ -60,7 +60,7 @@ run() {
   local label=$1 script="$ROOT/bench/wrk/$2.lua" data=$3
   BENCH_DATA="$data" BENCH_OUT=/dev/null \
     wrk -t "$THREADS" -c "$CONNS" -d "${WARMUP}s" -s "$script" "$BASE" >/dev/null
-  BENCH_DATA="$data" BENCH_OUT="$OUT/run.json" \
+  BENCH_DATA="$data" BENCH_OUT="$OUT/run.json" BENCH_CONNS="$CONNS" \
     wrk -t "$THREADS" -c "$CONNS" -d "${DURATION}s" -s "$script" "$BASE" >/dev/null
   python3 - "$label" "$OUT/run.json" >>"$OUT/results.jsonl" <<'PY'
 import json, sys
@@ -87,15 +87,17 @@ started=$(date +%s)
 echo "  grown in $(( $(date +%s) - started )) s" >&2
 phase "1M posts:"
 
-python3 - "$OUT/results.jsonl" <<'PY' | tee "$OUT/results.md"
+python3 - "$OUT/results.jsonl" "$ROOT/bench" <<'PY' | tee "$OUT/results.md"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("| run | req/s | p50 ms | p99 ms | non-2xx | socket errors |")
-print("|---|---:|---:|---:|---:|---:|")
+sys.path.insert(0, sys.argv[2])
+from report import ms
+print("| run | req/s | p50 ms | p99 ms | wrk's p99 ms | non-2xx | socket errors |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_timeout"]
-    print(f'| {r["label"]} | {r["rps"]:.0f} | {r["p50_us"] / 1000:.2f} | {r["p99_us"] / 1000:.2f} '
-          f'| {r["non2xx"]} | {errors} |')
+    print(f'| {r["label"]} | {r["rps"]:.0f} | {ms(r, 50):.2f} | {ms(r, 99):.2f} '
+          f'| {r["p99_us"] / 1000:.2f} | {r["non2xx"]} | {errors} |')
 small = {r["label"].split(": ", 1)[1]: r for r in rows if r["label"].startswith("1k")}
 print()
 for r in rows:
