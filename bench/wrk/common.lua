@@ -1,7 +1,8 @@
 -- Shared by every scenario: loads the seeded data, gives each wrk thread its own random
 -- stream and index, and writes the summary. Non-2xx answers are wrk's own count (it counts
--- every status >= 300; no scenario expects a redirect): a Lua `response` callback would have
--- wrk copy every answer's headers and body into Lua, costing CPU the server then lacks.
+-- every status of 400 and up; no scenario is answered with a redirect): a Lua `response`
+-- callback would have wrk copy every answer's headers and body into Lua, costing CPU the
+-- server then lacks.
 local data = dofile(os.getenv("BENCH_DATA"))
 local threads = {}
 local counter = 0
