@@ -12,6 +12,7 @@ NAMES = {
     "s4": "S4 POST /posts/", "s5": "S5 PUT /posts/{id}", "s6": "S6 POST /vote/",
     "s7": "S7 POST /login", "s8": "S8 POST /users/",
     "s1flood": "S1 during a login flood",
+    "s1ref": "S1 GET /posts/{id} (sweep reference)", "s4ref": "S4 POST /posts/ (sweep reference)",
 }
 
 
@@ -79,6 +80,14 @@ def main():
               f"{os.cpu_count()} cores allow {bound:.1f} hashes/s. {rates} of that.")
     if a.compare:
         compare_table(a.compare, int(a.connections), results, lines(os.path.join(a.dir, "compare-results.jsonl")))
+    sweep = [(prev, r) for prev, r in zip(results, results[1:])
+             if prev["scenario"] == r["scenario"] + "ref" and r["connections"] != int(a.connections)]
+    if sweep:
+        print()
+        for ref, r in sweep:
+            print(f"- {NAMES[r['scenario']].split(' ', 1)[0]} at {r['connections']} connections: "
+                  f"{r['rps'] / ref['rps']:.0%} of its {ref['connections']}-connection run right "
+                  f"before ({r['rps']:.0f} against {ref['rps']:.0f} req/s).")
     alone = next((r for r in results if r["scenario"] == "s1" and r["connections"] == int(a.connections)), None)
     during = next((r for r in results if r["scenario"] == "s1flood"), None)
     if alone and during:

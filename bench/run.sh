@@ -10,6 +10,8 @@
 #   --compare URL: also seed the server already running at URL (another implementation of
 #   the same API, e.g. the FastAPI course's, on an empty database) and run each scenario
 #   against it right after ours, at the same connection count; the report adds "ours ÷ theirs".
+#   --sweep "64 256": S1 and S4 again at each of these connection counts, each right after a
+#   run of its own at C (the reference its throughput is compared with).
 #   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS and DATABASE_MAX_CONNECTIONS in the environment
 #   reach the server.
 set -euo pipefail
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
     --no-sweep) SWEEP=0 ;;
     --no-pgbench) PGBENCH=0 ;;
     --compare) COMPARE=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -97,6 +99,7 @@ export BENCH_DIR="$ROOT/bench" BENCH_THREADS="$THREADS"
 declare -A SCRIPT=(
   [s1]=s1_get_post [s2]=s2_list [s3]=s3_search [s4]=s4_create
   [s5]=s5_update [s6]=s6_vote [s7]=s7_login [s8]=s8_register [s1flood]=s1_get_post
+  [s1ref]=s1_get_post [s4ref]=s4_create
 )
 
 # After wrk stops, the logins and registrations it left in flight still hash: actix-web does
@@ -212,13 +215,17 @@ case " $SCENARIOS " in *" s1 "*)
   sleep 1
   run_scenario s1flood "$CONNS"
   wait "$FLOOD_PID" || true
+  drain s7 "$CONNS"
   ;;
 esac
 
+# The connection sweep: each run at more connections comes right after a run of the same
+# scenario at the usual count (s1ref, s4ref), which it is compared with, as the machine's
+# speed drifts over the minutes between the first runs and these.
 if [ "$SWEEP" = 1 ]; then
   for c in $SWEEP_CONNS; do
     for s in s1 s4; do
-      case " $SCENARIOS " in *" $s "*) run_scenario "$s" "$c" ;; esac
+      case " $SCENARIOS " in *" $s "*) run_scenario "${s}ref" "$CONNS"; run_scenario "$s" "$c" ;; esac
     done
   done
 fi
