@@ -245,16 +245,23 @@ fn title_contains(backend: DbBackend, term: &str) -> Expr {
             Expr::col((post::Entity, post::Column::Title)).glob(title_pattern(backend, term))
         }
         // PostgreSQL, the only other backend built.
-        _ if term.is_ascii() => Expr::cust(FOLDED_TITLE).like(title_pattern(backend, term)),
+        _ if by_like(term) => Expr::cust(FOLDED_TITLE).like(title_pattern(backend, term)),
         _ => Expr::cust(FOLDED_TITLE).binary(PgBinOper::Regex, title_pattern(backend, term)),
     }
+}
+
+/// Whether PostgreSQL matches `term` with a `LIKE` (an ASCII term) rather than a regular
+/// expression ([`title_contains`]). The SQL built, its pattern and the memo that holds the
+/// SQL (`list`) all read the rule here, so that they cannot disagree.
+fn by_like(term: &str) -> bool {
+    term.is_ascii()
 }
 
 /// The pattern [`title_contains`] matches titles against.
 fn title_pattern(backend: DbBackend, term: &str) -> String {
     match backend {
         DbBackend::Sqlite => glob_pattern(term),
-        _ if term.is_ascii() => like_pattern(term),
+        _ if by_like(term) => like_pattern(term),
         _ => regex_pattern(term),
     }
 }
@@ -281,7 +288,7 @@ pub async fn list<C: ConnectionTrait>(
         &LIST
     } else {
         values.push(title_pattern(backend, search).into());
-        if search.is_ascii() {
+        if by_like(search) {
             &LIST_CONTAINING
         } else {
             &LIST_MATCHING
