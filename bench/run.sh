@@ -131,8 +131,8 @@ run_against() {
   fi
   if [ -n "$measure" ]; then echo 5 > "/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; fi
   local before=${measure:+$(cpu_ticks)}
-  BENCH_DATA=$data BENCH_OUT="$out.json" BENCH_CONNS=$conns wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" \
-    --timeout 10s -s "$script" "$base" > "$out.txt"
+  BENCH_DATA=$data BENCH_OUT="$out.json" BENCH_CONNS=$conns \
+    wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 10s -s "$script" "$base" > "$out.txt"
   local after=${measure:+$(cpu_ticks)} hwm=${measure:+$(hwm_kb)}
   drain "$name" "$conns"
   python3 - "$out.json" "$name" "$conns" "$before" "$after" "$TICK" "$hwm" \
