@@ -116,7 +116,8 @@ impl ResponseError for ApiError {
                 S::EmailTaken | S::AlreadyVoted { .. } => StatusCode::CONFLICT,
                 S::InvalidToken => StatusCode::UNAUTHORIZED,
                 S::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-                S::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                S::Unavailable(_) | S::StorageFailure(_) => StatusCode::SERVICE_UNAVAILABLE,
+                S::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
                 S::Db(_) | S::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::NotAuthenticated => StatusCode::UNAUTHORIZED,
@@ -141,6 +142,16 @@ impl ResponseError for ApiError {
                 log::warn!("database unavailable: {e}");
                 res.insert_header((header::RETRY_AFTER, "1"));
                 "database unavailable".to_owned()
+            }
+            // Storage needs an operator, so these are errors, not warnings.
+            ApiError::Service(service::Error::StorageFailure(e)) => {
+                log::error!("database storage failure: {e}");
+                res.insert_header((header::RETRY_AFTER, "1"));
+                "database unavailable".to_owned()
+            }
+            ApiError::Service(service::Error::StorageFull(e)) => {
+                log::error!("database storage full: {e}");
+                "insufficient storage".to_owned()
             }
             _ if status.is_server_error() => {
                 log::error!("internal server error: {}", error_chain(self));

@@ -366,6 +366,15 @@ impl ConnectionTrait for Db {
             .await?
             .map(|row| row.map(Into::into))
             .map_err(query_error),
+            // SQLite commits a statement outside a transaction when it is stepped to its end.
+            // sqlx's `fetch_one` stops at the first row and resets the statement, which
+            // commits it there and drops the commit's error (a full disk, a read-only file):
+            // an `INSERT ... RETURNING` would give back a row that was rolled back. Reading
+            // every row steps it to its end, so a failed commit fails the statement. Guarded
+            // by `api/tests/full_disk.rs`.
+            Backend::SeaOrm(db) if db.get_database_backend() == DbBackend::Sqlite => {
+                Ok(db.query_all_raw(stmt).await?.into_iter().next())
+            }
             Backend::SeaOrm(db) => db.query_one_raw(stmt).await,
         }
     }

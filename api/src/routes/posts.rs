@@ -79,6 +79,7 @@ pub(super) async fn latest_post(
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
@@ -129,6 +130,7 @@ pub(super) async fn get_post(
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
@@ -162,6 +164,7 @@ pub(super) async fn replace_post(
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
@@ -188,6 +191,7 @@ pub(super) async fn patch_post(
         (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]

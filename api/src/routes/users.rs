@@ -25,6 +25,7 @@ fn user_response(status: actix_web::http::StatusCode, user: service::users::User
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     )
 )]
 #[post("/users/")]

@@ -22,6 +22,7 @@ use crate::state::AppState;
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
