@@ -7,6 +7,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 pub use migration::ConfigError;
 use service::auth::AuthConfig;
+use service::db::DatabaseSettings;
 use service::throttle::ThrottleConfig;
 
 /// The JWT key used when `SECRET_KEY` is unset. Fine for trying the API out; refused when
@@ -16,8 +17,8 @@ pub const DEVELOPMENT_SECRET_KEY: &str = "development-only-secret-key-do-not-use
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `sqlite:...` or `postgres://...`.
-    pub database_url: String,
+    /// `DATABASE_URL` (or the course's `DATABASE_*` variables) and the `DATABASE_*` limits.
+    pub database: DatabaseSettings,
     pub host: String,
     /// 0 picks a free port (tests).
     pub port: u16,
@@ -30,15 +31,6 @@ pub struct Settings {
     pub auto_migrate: bool,
     /// Allowed CORS origins; `None` allows any origin (without credentials).
     pub cors_origins: Option<Vec<String>>,
-    /// Most database connections the pool opens.
-    pub db_max_connections: u32,
-    /// How long a request waits for a pooled connection before it gets 503.
-    pub db_acquire_timeout: Duration,
-    /// How long start-up keeps retrying to reach the database before giving up.
-    pub db_connect_timeout: Duration,
-    /// How long a PostgreSQL statement may go unanswered before its request gets 503 and its
-    /// connection is closed (a silent network, a hung proxy).
-    pub db_statement_timeout: Duration,
     /// HTTP worker threads.
     pub workers: usize,
     /// How long a graceful stop (SIGTERM) waits for requests in flight.
@@ -142,8 +134,16 @@ impl Settings {
             .unwrap_or(100),
             window: secs("LOGIN_FAILURE_WINDOW_SECS", 300, 86_400)?,
         };
+        let database = DatabaseSettings {
+            url: database_url,
+            max_connections: u32::try_from(number(&get, "DATABASE_MAX_CONNECTIONS", 10, 1, 1000)?)
+                .unwrap_or(10),
+            acquire_timeout: secs("DATABASE_ACQUIRE_TIMEOUT_SECS", 3, 300)?,
+            connect_timeout: secs("DATABASE_CONNECT_TIMEOUT_SECS", 10, 3600)?,
+            statement_timeout: secs("DATABASE_STATEMENT_TIMEOUT_SECS", 10, 3600)?,
+        };
         Ok(Settings {
-            database_url,
+            database,
             login_throttle,
             host,
             port,
@@ -151,17 +151,6 @@ impl Settings {
             auth,
             auto_migrate,
             cors_origins,
-            db_max_connections: u32::try_from(number(
-                &get,
-                "DATABASE_MAX_CONNECTIONS",
-                10,
-                1,
-                1000,
-            )?)
-            .unwrap_or(10),
-            db_acquire_timeout: secs("DATABASE_ACQUIRE_TIMEOUT_SECS", 3, 300)?,
-            db_connect_timeout: secs("DATABASE_CONNECT_TIMEOUT_SECS", 10, 3600)?,
-            db_statement_timeout: secs("DATABASE_STATEMENT_TIMEOUT_SECS", 10, 3600)?,
             workers: usize::try_from(number(&get, "WORKERS", cores as i64, 1, 256)?)
                 .unwrap_or(cores),
             shutdown_timeout: secs("SHUTDOWN_TIMEOUT_SECS", 30, 3600)?,
@@ -237,7 +226,7 @@ mod tests {
     #[test]
     fn defaults_need_no_configuration() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.database_url, "sqlite://posts.db?mode=rwc");
+        assert_eq!(s.database.url, "sqlite://posts.db?mode=rwc");
         assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 8000));
         assert_eq!(s.auth.algorithm, Algorithm::HS256);
         assert_eq!(s.auth.token_ttl_secs, 3600);

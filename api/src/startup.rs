@@ -1,10 +1,8 @@
 //! Start-up: connect, migrate, bind, serve.
 
 use std::net::TcpListener;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle, Service, ServiceResponse};
@@ -15,11 +13,8 @@ use actix_web::middleware::{
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpRequest, HttpServer, ResponseError};
 use futures_util::future::{Either, ready};
-use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
-use service::Db;
 use service::auth::Auth;
-use service::db::PgPoolSettings;
+use service::db::{self, ConnectError, Db};
 use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -35,14 +30,10 @@ use crate::{metrics, request_id, routes};
 /// Why the server could not start. Displays as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot reach the database at {target}: {source}")]
-    Database {
-        target: String,
-        #[source]
-        source: DbErr,
-    },
+    #[error(transparent)]
+    Database(#[from] ConnectError),
     #[error("cannot apply migrations: {0}")]
-    Migration(#[source] DbErr),
+    Migration(#[source] service::DbErr),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
     #[error("cannot write the OpenAPI document: {0}")]
@@ -70,14 +61,14 @@ impl Application {
     /// Database unreachable, a migration failing, or the address unusable.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         if settings.auto_migrate {
-            // On a connection without the lock wait: a replica starting while another one
-            // migrates waits its turn (advisory lock), however long that takes.
-            let db = open(&settings, None).await?;
-            let migrated = migration::run(&db, migration::Command::Up(None)).await;
-            db.close().await.ok();
+            let conn = db::connect_for_migrations(&settings.database).await?;
+            let migrated = migration::run(&conn, migration::Command::Up(None)).await;
+            conn.close().await.ok();
             migrated.map_err(StartError::Migration)?;
         }
-        let pools: Arc<[Db]> = connect(&settings).await?.into();
+        let pools: Arc<[Db]> = db::connect(&settings.database, settings.workers)
+            .await?
+            .into();
         let address = format!("{}:{}", settings.host, settings.port);
         let bind_error = |source| StartError::Bind {
             address: address.clone(),
@@ -86,7 +77,7 @@ impl Application {
         let listener = TcpListener::bind(&address).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
 
-        let metrics = metrics::middleware(&pools, settings.db_max_connections)
+        let metrics = metrics::middleware(&pools, settings.database.max_connections)
             .map_err(StartError::Metrics)?;
         let auth = Arc::new(Auth::new(&settings.auth));
         auth.warm_up();
@@ -268,130 +259,6 @@ fn cors(origins: Option<&[String]>) -> Cors {
     }
 }
 
-/// How long a statement waits for a lock another connection holds before it fails, so the
-/// request gets 503 instead of hanging: SQLite's busy timeout and PostgreSQL's `lock_timeout`
-/// (unless the URL sets one, e.g. `?options=-c%20lock_timeout%3D10s`).
-pub const LOCK_WAIT: Duration = Duration::from_secs(5);
-
-/// The database handles requests use, once the database answers (retrying until
-/// `db_connect_timeout` has passed). On PostgreSQL, one `service::Db` pool per worker (see
-/// `service::db` for why not SeaORM's), splitting `DATABASE_MAX_CONNECTIONS` between them (at
-/// least one each): each worker's connections are opened by, and wake, that worker alone.
-/// On SQLite, SeaORM's pool, shared.
-///
-/// # Errors
-/// The database stayed unreachable, or its URL is not one PostgreSQL accepts.
-pub async fn connect(settings: &Settings) -> Result<Vec<Db>, StartError> {
-    let unreachable = |source| StartError::Database {
-        target: redact(&settings.database_url),
-        source,
-    };
-    if !is_postgres(&settings.database_url) {
-        return Ok(vec![open(settings, Some(LOCK_WAIT)).await?.into()]);
-    }
-    let options = PgConnectOptions::from_str(&settings.database_url)
-        .map(|o| with_lock_wait(o, LOCK_WAIT))
-        .map_err(|e| unreachable(DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?;
-    let workers = settings.workers.max(1);
-    let total = settings.db_max_connections as usize;
-    let pools = (0..workers)
-        .map(|i| {
-            let share = total / workers + usize::from(i < total % workers);
-            let pool = PgPoolSettings {
-                max_connections: share.max(1),
-                acquire_timeout: settings.db_acquire_timeout,
-                statement_timeout: settings.db_statement_timeout,
-            };
-            Db::postgres(options.clone(), &pool)
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(unreachable)?;
-    retry(settings, async || pools[0].check().await).await?;
-    Ok(pools)
-}
-
-fn is_postgres(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "postgres" | "postgresql"))
-}
-
-/// `lock_timeout` as a connection parameter, unless the URL sets one (e.g.
-/// `?options=-c%20lock_timeout%3D10s`).
-fn with_lock_wait(options: PgConnectOptions, wait: Duration) -> PgConnectOptions {
-    if options
-        .get_options()
-        .is_some_and(|s| s.contains("lock_timeout"))
-    {
-        return options;
-    }
-    options.options([("lock_timeout", format!("{}ms", wait.as_millis()))])
-}
-
-/// Opens a SeaORM pool whose PostgreSQL statements wait at most `lock_wait` for a lock
-/// (`None`: as long as it takes), retrying until `db_connect_timeout` has passed.
-async fn open(
-    settings: &Settings,
-    lock_wait: Option<Duration>,
-) -> Result<DatabaseConnection, StartError> {
-    let mut options = ConnectOptions::new(settings.database_url.clone());
-    options
-        .max_connections(settings.db_max_connections)
-        .min_connections(1)
-        // A connection in steady use is not pinged on each checkout (a round trip per
-        // statement); one idle long enough to have been dropped is.
-        .test_before_acquire_if_idle_for(service::db::PING_AFTER_IDLE)
-        .acquire_timeout(settings.db_acquire_timeout)
-        .connect_timeout(settings.db_acquire_timeout)
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-            // WAL lets readers and a writer work at once; writers queue for up to the busy
-            // timeout instead of failing with SQLITE_BUSY.
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(LOCK_WAIT)
-                .foreign_keys(true)
-        })
-        .map_sqlx_postgres_opts(move |o| match lock_wait {
-            Some(wait) => with_lock_wait(o, wait),
-            None => o,
-        });
-    retry(settings, async || Database::connect(options.clone()).await).await
-}
-
-/// Runs `connect` until it succeeds or `db_connect_timeout` has passed.
-async fn retry<T>(
-    settings: &Settings,
-    connect: impl AsyncFn() -> Result<T, DbErr>,
-) -> Result<T, StartError> {
-    let deadline = Instant::now() + settings.db_connect_timeout;
-    loop {
-        match connect().await {
-            Ok(db) => return Ok(db),
-            Err(source) if Instant::now() >= deadline => {
-                return Err(StartError::Database {
-                    target: redact(&settings.database_url),
-                    source,
-                });
-            }
-            Err(e) => {
-                log::warn!("database not reachable yet ({e}); retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
-    }
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,11 +276,5 @@ mod tests {
         assert_eq!(c("/redoc/").as_deref(), Some("/redoc"));
         assert_eq!(c("/openapi.json/").as_deref(), Some("/openapi.json"));
         assert_eq!(c("/"), None);
-    }
-
-    #[test]
-    fn redact_hides_passwords() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("sqlite://posts.db"), "sqlite://posts.db");
     }
 }

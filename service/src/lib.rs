@@ -3,13 +3,13 @@
 //! This crate owns the rules (who may see or change what, how passwords and tokens work) and
 //! every database query. It knows nothing of HTTP: callers hand it validated domain values
 //! ([`domain`]) and get back plain data or an [`Error`] that says what went wrong, which the
-//! `api` crate maps to a status code in one place.
+//! `api` crate maps to a status code in one place. How the database is reached (connecting,
+//! pools, running statements, what its errors mean) is [`db`]'s alone.
 
 pub mod auth;
 pub mod db;
 pub mod domain;
 mod error;
-mod memo;
 pub mod posts;
 pub mod throttle;
 pub mod users;
@@ -18,5 +18,5 @@ pub mod votes;
 pub use db::Db;
 pub use error::Error;
 
-/// Re-exported so callers can name the connection type without depending on SeaORM's paths.
-pub use sea_orm::{DatabaseConnection, DbErr};
+/// Re-exported so callers can name the error the database gave without depending on SeaORM.
+pub use sea_orm::DbErr;

@@ -12,12 +12,12 @@ use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement, SubQuer
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    RelationTrait, Select,
+    RelationTrait, Select, Value,
 };
 
 use crate::Error;
+use crate::db::memo::{Memo, Memoized};
 use crate::domain::{PostContent, PostTitle, SearchTerm};
-use crate::memo::Memo;
 use crate::users::{User, now};
 
 /// A post with its owner.
@@ -252,7 +252,7 @@ fn title_contains(backend: DbBackend, term: &str) -> Expr {
 
 /// Whether PostgreSQL matches `term` with a `LIKE` (an ASCII term) rather than a regular
 /// expression ([`title_contains`]). The SQL built, its pattern and the memo that holds the
-/// SQL (`list`) all read the rule here, so that they cannot disagree.
+/// SQL ([`ListPage`]) all read the rule here, so that they cannot disagree.
 fn by_like(term: &str) -> bool {
     term.is_ascii()
 }
@@ -279,50 +279,64 @@ pub async fn list<C: ConnectionTrait>(
     viewer: i32,
     query: &ListQuery,
 ) -> Result<Vec<PostWithVotes>, Error> {
-    let backend = db.get_database_backend();
-    let search = query.search.as_str();
-    // In the order the builder places them: the outer visibility, the page's visibility and
-    // search, then the page's bounds.
-    let mut values = vec![true.into(), viewer.into(), true.into(), viewer.into()];
-    let memo = if search.is_empty() {
-        &LIST
-    } else {
-        values.push(title_pattern(backend, search).into());
-        if by_like(search) {
-            &LIST_CONTAINING
-        } else {
-            &LIST_MATCHING
-        }
-    };
-    values.extend([query.limit.into(), query.skip.into()]);
-    let statement = memo.statement(backend, || list_query(backend, viewer, query), values);
+    let statement = ListPage { viewer, query }.statement(db.get_database_backend());
     let rows = Row::find_by_statement(statement).all(db).await?;
     Ok(rows.into_iter().map(PostWithVotes::from).collect())
 }
 
-/// `list`'s statement without a search, with an ASCII one and with any other (see
-/// [`title_contains`]): the SQL of each is built once per backend.
-static LIST: Memo = Memo::new();
-static LIST_CONTAINING: Memo = Memo::new();
-static LIST_MATCHING: Memo = Memo::new();
+/// [`list`]'s statement: one page of the posts `viewer` may see.
+struct ListPage<'a> {
+    viewer: i32,
+    query: &'a ListQuery,
+}
 
-fn list_query(backend: DbBackend, viewer: i32, query: &ListQuery) -> SelectStatement {
-    let mut visible = Condition::all().add(visible_to(viewer));
-    if !query.search.as_str().is_empty() {
-        visible = visible.add(title_contains(backend, query.search.as_str()));
+impl Memoized for ListPage<'_> {
+    /// Without a search, with an ASCII one and with any other (see [`title_contains`]).
+    fn memo(&self) -> &'static Memo {
+        static LIST: Memo = Memo::new();
+        static LIST_CONTAINING: Memo = Memo::new();
+        static LIST_MATCHING: Memo = Memo::new();
+        let search = self.query.search.as_str();
+        if search.is_empty() {
+            &LIST
+        } else if by_like(search) {
+            &LIST_CONTAINING
+        } else {
+            &LIST_MATCHING
+        }
     }
-    let page = Query::select()
-        .column((post::Entity, post::Column::Id))
-        .from(post::Entity)
-        .cond_where(visible)
-        .order_by((post::Entity, post::Column::Id), Order::Desc)
-        .limit(query.limit)
-        .offset(query.skip)
-        .to_owned();
-    select_with_votes(viewer)
-        .filter(Expr::col((post::Entity, post::Column::Id)).in_subquery(page))
-        .order_by_desc(post::Column::Id)
-        .into_query()
+
+    fn build(&self, backend: DbBackend) -> SelectStatement {
+        let (viewer, query) = (self.viewer, self.query);
+        let mut visible = Condition::all().add(visible_to(viewer));
+        if !query.search.as_str().is_empty() {
+            visible = visible.add(title_contains(backend, query.search.as_str()));
+        }
+        let page = Query::select()
+            .column((post::Entity, post::Column::Id))
+            .from(post::Entity)
+            .cond_where(visible)
+            .order_by((post::Entity, post::Column::Id), Order::Desc)
+            .limit(query.limit)
+            .offset(query.skip)
+            .to_owned();
+        select_with_votes(viewer)
+            .filter(Expr::col((post::Entity, post::Column::Id)).in_subquery(page))
+            .order_by_desc(post::Column::Id)
+            .into_query()
+    }
+
+    /// The outer visibility, the page's visibility and search, then the page's bounds.
+    fn values(&self, backend: DbBackend) -> Vec<Value> {
+        let (viewer, search) = (self.viewer, self.query.search.as_str());
+        let mut values = Vec::with_capacity(7);
+        values.extend([true.into(), viewer.into(), true.into(), viewer.into()]);
+        if !search.is_empty() {
+            values.push(title_pattern(backend, search).into());
+        }
+        values.extend([self.query.limit.into(), self.query.skip.into()]);
+        values
+    }
 }
 
 /// One post `viewer` may see, with its owner and vote count.
@@ -333,11 +347,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: i32, id: i64) -> Result<Pos
     let Ok(key) = i32::try_from(id) else {
         return Err(Error::PostNotFound(id));
     };
-    let statement = GET_POST.statement(
-        db.get_database_backend(),
-        || get_query(viewer, key),
-        vec![true.into(), viewer.into(), key.into(), 1u64.into()],
-    );
+    let statement = GetPost { viewer, id: key }.statement(db.get_database_backend());
     Row::find_by_statement(statement)
         .one(db)
         .await?
@@ -345,14 +355,28 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: i32, id: i64) -> Result<Pos
         .ok_or(Error::PostNotFound(id))
 }
 
-static GET_POST: Memo = Memo::new();
+/// [`get`]'s statement: post `id` if `viewer` may see it, with its owner and vote count.
+struct GetPost {
+    viewer: i32,
+    id: i32,
+}
 
-/// Post `id` if `viewer` may see it, with its owner and vote count.
-fn get_query(viewer: i32, id: i32) -> SelectStatement {
-    select_with_votes(viewer)
-        .filter(post::Column::Id.eq(id))
-        .limit(1)
-        .into_query()
+impl Memoized for GetPost {
+    fn memo(&self) -> &'static Memo {
+        static MEMO: Memo = Memo::new();
+        &MEMO
+    }
+
+    fn build(&self, _: DbBackend) -> SelectStatement {
+        select_with_votes(self.viewer)
+            .filter(post::Column::Id.eq(self.id))
+            .limit(1)
+            .into_query()
+    }
+
+    fn values(&self, _: DbBackend) -> Vec<Value> {
+        vec![true.into(), self.viewer.into(), self.id.into(), 1u64.into()]
+    }
 }
 
 /// The newest post `viewer` may see.
@@ -494,46 +518,40 @@ pub(crate) async fn is_visible<C: ConnectionTrait>(
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        GET_POST, LIST, LIST_CONTAINING, LIST_MATCHING, ListQuery, get_query, glob_pattern,
-        like_pattern, list_query, regex_pattern, title_pattern,
-    };
+    use super::{GetPost, ListPage, ListQuery, glob_pattern, like_pattern, regex_pattern};
+    use crate::db::memo::assert_memoized;
     use crate::domain::SearchTerm;
 
     #[test]
     fn the_memoized_lists_are_the_built_ones() {
-        for (memo, search) in [
-            (&LIST, ""),
-            (&LIST_CONTAINING, "Zulu"),
-            (&LIST_MATCHING, "Zülü"),
-        ] {
-            let query = ListQuery {
-                limit: 10,
-                skip: 30,
-                search: SearchTerm::parse(search.to_owned()).unwrap(),
-            };
-            crate::memo::assert_same(
-                memo,
-                |backend| list_query(backend, 7, &query),
-                |backend| {
-                    let mut values = vec![true.into(), 7.into(), true.into(), 7.into()];
-                    if !search.is_empty() {
-                        values.push(title_pattern(backend, search).into());
-                    }
-                    values.extend([10u64.into(), 30u64.into()]);
-                    values
-                },
-            );
-        }
+        let query = |limit, skip, search: &str| ListQuery {
+            limit,
+            skip,
+            search: SearchTerm::parse(search.to_owned()).unwrap(),
+        };
+        // Two of each shape: no search, an ASCII one, any other.
+        let queries = [
+            query(10, 30, ""),
+            query(5, 0, ""),
+            query(10, 30, "Zulu"),
+            query(1, 2, "50%_off"),
+            query(10, 30, "Zülü"),
+            query(3, 0, "É"),
+        ];
+        let pages: Vec<_> = queries
+            .iter()
+            .zip([7, 8].into_iter().cycle())
+            .map(|(query, viewer)| ListPage { viewer, query })
+            .collect();
+        assert_memoized(&pages.iter().map(|p| p as _).collect::<Vec<_>>());
     }
 
     #[test]
     fn the_memoized_post_lookup_is_the_built_one() {
-        crate::memo::assert_same(
-            &GET_POST,
-            |_| get_query(7, 42),
-            |_| vec![true.into(), 7.into(), 42.into(), 1u64.into()],
-        );
+        assert_memoized(&[
+            &GetPost { viewer: 7, id: 42 },
+            &GetPost { viewer: 8, id: 1 },
+        ]);
     }
 
     #[test]

@@ -4,14 +4,14 @@ use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use entity::user;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, QueryTrait, SqlErr, Value,
 };
 
 use crate::Error;
 use crate::auth::Auth;
+use crate::db::memo::{Memo, Memoized};
 use crate::domain::{Email, Password};
-use crate::memo::Memo;
 
 /// A user as others may see it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
@@ -72,27 +72,37 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, E
     let Ok(id) = i32::try_from(id) else {
         return Ok(None);
     };
-    let statement = FIND_USER.statement(
-        db.get_database_backend(),
-        || find_query(id),
-        vec![id.into(), 1u64.into()],
-    );
+    let statement = FindUser { id }.statement(db.get_database_backend());
     Ok(User::find_by_statement(statement).one(db).await?)
 }
 
-static FIND_USER: Memo = Memo::new();
+/// `SELECT id, email, created_at FROM users WHERE id = $1 LIMIT 1`: the token's user, on
+/// every authenticated request.
+struct FindUser {
+    id: i32,
+}
 
-/// `SELECT id, email, created_at FROM users WHERE id = $1 LIMIT 1`.
-fn find_query(id: i32) -> SelectStatement {
-    user::Entity::find_by_id(id)
-        .select_only()
-        .columns([
-            user::Column::Id,
-            user::Column::Email,
-            user::Column::CreatedAt,
-        ])
-        .limit(1)
-        .into_query()
+impl Memoized for FindUser {
+    fn memo(&self) -> &'static Memo {
+        static MEMO: Memo = Memo::new();
+        &MEMO
+    }
+
+    fn build(&self, _: DbBackend) -> SelectStatement {
+        user::Entity::find_by_id(self.id)
+            .select_only()
+            .columns([
+                user::Column::Id,
+                user::Column::Email,
+                user::Column::CreatedAt,
+            ])
+            .limit(1)
+            .into_query()
+    }
+
+    fn values(&self, _: DbBackend) -> Vec<Value> {
+        vec![self.id.into(), 1u64.into()]
+    }
 }
 
 /// Id and password hash of the user with this email, compared case-insensitively.
@@ -118,10 +128,6 @@ mod tests {
 
     #[test]
     fn the_memoized_user_lookup_is_the_built_one() {
-        crate::memo::assert_same(
-            &FIND_USER,
-            |_| find_query(42),
-            |_| vec![42.into(), 1u64.into()],
-        );
+        crate::db::memo::assert_memoized(&[&FindUser { id: 42 }, &FindUser { id: 7 }]);
     }
 }

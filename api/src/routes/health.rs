@@ -2,7 +2,6 @@
 
 use actix_web::web::{Data, Json};
 use actix_web::{HttpResponse, get, http::header};
-use sea_orm::ConnectionTrait;
 
 use crate::dto::{ErrorBody, Message, Status};
 use crate::error::ApiError;
@@ -47,11 +46,7 @@ pub(super) async fn health() -> HttpResponse {
 )]
 #[get("/ready")]
 pub(super) async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .execute_unprepared("SELECT 1")
-        .await
-        .map_err(service::Error::Unavailable)?;
+    state.db.ping().await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Status { status: "ok" }))

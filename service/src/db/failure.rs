@@ -1,0 +1,108 @@
+//! What a database error says about the database, when it says more than "this statement
+//! failed": out of reach for now, out of room, or refusing writes. It is read from the
+//! drivers' own codes (SQLite's result codes, PostgreSQL's SQLSTATEs) here and nowhere else;
+//! `service::Error`'s `From<DbErr>` turns it into a variant.
+
+use sea_orm::{DbErr, RuntimeErr};
+
+/// What a failed statement says about the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Out of reach for now: try again shortly.
+    Unavailable,
+    /// No room left to write.
+    StorageFull,
+    /// The storage refuses writes.
+    Storage,
+}
+
+/// What `err` says about the database; `None` when only the statement failed.
+pub(crate) fn classify(err: &DbErr) -> Option<Failure> {
+    use sea_orm::sqlx::Error as S;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Some(Failure::Unavailable),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                S::Io(_) | S::Tls(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed => {
+                    Some(Failure::Unavailable)
+                }
+                S::Protocol(_) => Some(Failure::Unavailable),
+                S::Database(db) => {
+                    let code = db.code()?;
+                    if db
+                        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                        .is_some()
+                    {
+                        sqlite_failure(code.parse::<u32>().ok()? & 0xff)
+                    } else {
+                        postgres_failure(&code)
+                    }
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// By SQLite's primary result code (the low byte of the extended one).
+fn sqlite_failure(primary: u32) -> Option<Failure> {
+    match primary {
+        // SQLITE_BUSY, SQLITE_LOCKED: another writer held the file past the busy timeout.
+        5 | 6 => Some(Failure::Unavailable),
+        // SQLITE_FULL: the disk (or the file system's quota) is full.
+        13 => Some(Failure::StorageFull),
+        // SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN: the file or its directory cannot be
+        // written (permissions, a file system remounted read-only, a failing disk).
+        8 | 10 | 14 => Some(Failure::Storage),
+        _ => None,
+    }
+}
+
+/// By PostgreSQL's SQLSTATE.
+fn postgres_failure(code: &str) -> Option<Failure> {
+    match code {
+        // disk_full
+        "53100" => Some(Failure::StorageFull),
+        // io_error; read_only_sql_transaction (a standby after a failover)
+        "58030" | "25006" => Some(Failure::Storage),
+        // 57P01..57P03: the server is shutting down or terminated this backend; 08xxx:
+        // connection exceptions; 53xxx: out of memory or connections; 55P03: a lock stayed
+        // held past `lock_timeout`. All mean "try again shortly".
+        c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => {
+            Some(Failure::Unavailable)
+        }
+        "55P03" => Some(Failure::Unavailable),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_codes_by_primary_code() {
+        // SQLITE_FULL, SQLITE_IOERR_WRITE (10 | 3 << 8), SQLITE_READONLY_DBMOVED (8 | 4 << 8),
+        // SQLITE_BUSY_SNAPSHOT (5 | 2 << 8), SQLITE_CONSTRAINT_UNIQUE (19 | 8 << 8).
+        let by_extended = |code: u32| sqlite_failure(code & 0xff);
+        assert_eq!(by_extended(13), Some(Failure::StorageFull));
+        assert_eq!(by_extended(778), Some(Failure::Storage));
+        assert_eq!(by_extended(1032), Some(Failure::Storage));
+        assert_eq!(by_extended(517), Some(Failure::Unavailable));
+        assert_eq!(by_extended(2067), None);
+    }
+
+    #[test]
+    fn postgres_codes_by_sqlstate() {
+        assert_eq!(postgres_failure("53100"), Some(Failure::StorageFull));
+        assert_eq!(postgres_failure("58030"), Some(Failure::Storage));
+        assert_eq!(postgres_failure("25006"), Some(Failure::Storage));
+        for unavailable in ["53200", "53300", "57P01", "08006", "55P03"] {
+            assert_eq!(postgres_failure(unavailable), Some(Failure::Unavailable));
+        }
+        for statement in ["23505", "23503", "42P01"] {
+            assert_eq!(postgres_failure(statement), None);
+        }
+    }
+}

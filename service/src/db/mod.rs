@@ -1,0 +1,105 @@
+//! Everything about talking to the database: how the server connects ([`connect`], and
+//! [`connect_for_migrations`]), the pools, running statements ([`Db`], a
+//! [`ConnectionTrait`]), SQL built once per backend (`memo`), and what a database error says
+//! about the database (`failure`). The use cases build their queries and run them on a `Db`
+//! through `ConnectionTrait`; nothing outside this module opens a connection, sizes a pool or
+//! reads a driver's error codes.
+//!
+//! On PostgreSQL statements run on a pool of our own (`postgres` says why not sqlx's). SQLite
+//! keeps SeaORM's pool: its connections live in this process, so a ping there costs no
+//! network round trip.
+//!
+//! [`ConnectionTrait`]: sea_orm::ConnectionTrait
+
+mod connect;
+mod failure;
+pub(crate) mod memo;
+mod postgres;
+mod statements;
+
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+
+pub use connect::{ConnectError, DatabaseSettings, LOCK_WAIT, connect, connect_for_migrations};
+pub(crate) use failure::{Failure, classify};
+
+use crate::Error;
+use postgres::PgPool;
+
+/// The database: a PostgreSQL pool of our own, or SeaORM's connection for anything else.
+/// Statements run on it through [`sea_orm::ConnectionTrait`].
+#[derive(Clone)]
+pub struct Db(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    Postgres(PgPool),
+    SeaOrm(DatabaseConnection),
+}
+
+/// Connections in the pool, by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open connections, idle or in use.
+    pub open: usize,
+    /// Open connections waiting in the pool.
+    pub idle: usize,
+}
+
+impl std::iter::Sum for PoolStatus {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| Self {
+            open: a.open + b.open,
+            idle: a.idle + b.idle,
+        })
+    }
+}
+
+impl Db {
+    /// Runs `SELECT 1`: a round trip to the database on a pooled connection, as any request's
+    /// statement would make.
+    ///
+    /// # Errors
+    /// `Unavailable`, whatever the failure: a database that cannot answer that is not ready.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sea_orm::ConnectionTrait::execute_unprepared(self, "SELECT 1")
+            .await
+            .map(drop)
+            .map_err(Error::Unavailable)
+    }
+
+    /// The connections of the pool.
+    pub fn status(&self) -> PoolStatus {
+        match &self.0 {
+            Backend::Postgres(pool) => pool.status(),
+            Backend::SeaOrm(db) => match db.get_database_backend() {
+                DbBackend::Sqlite => {
+                    let pool = db.get_sqlite_connection_pool();
+                    PoolStatus {
+                        open: pool.size() as usize,
+                        idle: pool.num_idle(),
+                    }
+                }
+                _ => PoolStatus { open: 0, idle: 0 },
+            },
+        }
+    }
+
+    /// Closes the idle connections (telling PostgreSQL so) and refuses new statements.
+    pub async fn close(&self) {
+        match &self.0 {
+            Backend::Postgres(pool) => pool.close().await,
+            Backend::SeaOrm(db) => {
+                db.close_by_ref().await.ok();
+            }
+        }
+    }
+
+    /// Opens a connection and closes it again (PostgreSQL), or pings SeaORM's pool: the
+    /// database is reachable.
+    async fn check(&self) -> Result<(), DbErr> {
+        match &self.0 {
+            Backend::Postgres(pool) => pool.check().await,
+            Backend::SeaOrm(db) => db.ping().await,
+        }
+    }
+}

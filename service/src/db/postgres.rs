@@ -1,0 +1,238 @@
+//! The PostgreSQL pool: sqlx connections pooled by deadpool rather than by sqlx's own pool.
+//!
+//! sqlx's pool pings a connection each time one is given back (and, by default, again each
+//! time one is taken): every statement cost three round trips to the database instead of
+//! one. Here a connection goes back to the pool as it is, and is pinged only when it has sat
+//! idle long enough to have been dropped by a proxy or a failover. What the release ping was
+//! for is kept where it matters:
+//! - a connection whose statement failed for want of the connection (I/O, protocol,
+//!   terminated backend, no answer within the statement timeout) is closed instead of being
+//!   handed out again;
+//! - a connection whose statement was abandoned half-way (the client hung up) is pinged,
+//!   which reads what is left of its answer, before anyone else gets it;
+//! - connections are retired after [`MAX_LIFETIME`], as sqlx's pool does by default.
+
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
+use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
+use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, Statement, Values};
+use sea_query_sqlx::SqlxValues;
+
+use super::{DatabaseSettings, PoolStatus};
+
+/// A connection idle for this long is pinged before it is handed out.
+pub(super) const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+/// A connection this old is closed and replaced when it next comes out of the pool.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// A pool of PostgreSQL connections, and how long a statement on one may go unanswered.
+#[derive(Clone)]
+pub(super) struct PgPool {
+    pool: managed::Pool<PgManager>,
+    /// Past it the statement fails as an I/O error (so callers see the database as
+    /// unavailable) and its connection is closed: the one bound on a network that went
+    /// silent, or a proxy that hung, mid-statement.
+    statement_timeout: Duration,
+}
+
+impl PgPool {
+    /// A pool of at most `max_connections`. It opens connections as statements need them, on
+    /// the runtime of the task that needs one: a connection's socket then wakes that runtime,
+    /// not another.
+    ///
+    /// # Errors
+    /// The pool could not be built (`DbErr::Custom`).
+    pub(super) fn new(
+        options: PgConnectOptions,
+        max_connections: usize,
+        settings: &DatabaseSettings,
+    ) -> Result<Self, DbErr> {
+        let manager = PgManager {
+            options: options.disable_statement_logging(),
+        };
+        let pool = managed::Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .recycle_timeout(Some(settings.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbErr::Custom(format!("cannot build the connection pool: {e}")))?;
+        Ok(Self {
+            pool,
+            statement_timeout: settings.statement_timeout,
+        })
+    }
+
+    /// Runs `statement` on a pooled connection, bounded by the statement timeout: `Err` when
+    /// no connection could be had, else the statement's own result.
+    pub(super) async fn run<T>(
+        &self,
+        statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<Result<T, sqlx::Error>, DbErr> {
+        let mut checkout = Checkout::take(&self.pool).await?;
+        let result = bounded(self.statement_timeout, statement(checkout.conn())).await;
+        Ok(checkout.finish(result))
+    }
+
+    /// Opens a connection and closes it again: the database is reachable.
+    pub(super) async fn check(&self) -> Result<(), DbErr> {
+        let conn = self.pool.get().await.map_err(acquire_error)?;
+        Object::take(conn).conn.close().await.ok();
+        Ok(())
+    }
+
+    pub(super) fn status(&self) -> PoolStatus {
+        let s = self.pool.status();
+        PoolStatus {
+            open: s.size,
+            idle: s.available,
+        }
+    }
+
+    /// Closes the idle connections (telling PostgreSQL so) and refuses new statements.
+    pub(super) async fn close(&self) {
+        self.pool.close();
+        for idle in self.pool.retain(|_, _| false).removed {
+            idle.conn.close().await.ok();
+        }
+    }
+}
+
+/// `stmt` as sqlx runs it. Taking the statement by value hands its SQL and values to sqlx
+/// as they are, without copying them.
+pub(super) fn query(stmt: Statement) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {
+    let values = stmt.values.unwrap_or_else(|| Values(Vec::new()));
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
+}
+
+/// A pooled connection, with what the last statement on it left behind.
+struct PgConn {
+    conn: PgConnection,
+    state: ConnState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ConnState {
+    /// The last statement ran to its end: ready for the next one.
+    Ready,
+    /// The last statement was abandoned half-way (its request was cancelled): its answer is
+    /// still to be read, which a ping does.
+    Abandoned,
+    /// The last statement failed for want of the connection: close it.
+    Broken,
+}
+
+/// Opens sqlx connections for the pool, and decides whether one coming out of it is still
+/// fit: broken and old connections are replaced, abandoned and long-idle ones pinged first.
+struct PgManager {
+    options: PgConnectOptions,
+}
+
+impl managed::Manager for PgManager {
+    type Type = PgConn;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<PgConn, sqlx::Error> {
+        Ok(PgConn {
+            conn: self.options.connect().await?,
+            state: ConnState::Ready,
+        })
+    }
+
+    async fn recycle(&self, conn: &mut PgConn, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if conn.state == ConnState::Broken {
+            return Err(RecycleError::message("broken"));
+        }
+        if metrics.age() >= MAX_LIFETIME {
+            return Err(RecycleError::message("past its lifetime"));
+        }
+        if conn.state == ConnState::Abandoned || metrics.last_used() >= PING_AFTER_IDLE {
+            conn.conn.ping().await?;
+            conn.state = ConnState::Ready;
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection checked out for one statement. Dropped before [`Checkout::finish`],
+/// the statement was abandoned: the connection goes back marked so.
+/// Guarded by `faults::clients_hanging_up_leak_no_connection_and_write_no_half_row`.
+struct Checkout {
+    conn: Object<PgManager>,
+    finished: bool,
+}
+
+impl Checkout {
+    async fn take(pool: &managed::Pool<PgManager>) -> Result<Self, DbErr> {
+        let conn = pool.get().await.map_err(acquire_error)?;
+        Ok(Self {
+            conn,
+            finished: false,
+        })
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        &mut self.conn.conn
+    }
+
+    /// The statement is over; `result` says whether the connection survived it.
+    fn finish<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        self.finished = true;
+        if result.as_ref().is_err_and(breaks_connection) {
+            self.conn.state = ConnState::Broken;
+        }
+        result
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.state = ConnState::Abandoned;
+        }
+    }
+}
+
+/// Whether an error leaves the connection unusable (as opposed to failing one statement).
+/// Guarded by `faults::terminated_database_connections_give_503_then_recover`.
+fn breaks_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
+        // 57P01..57P03: the backend was terminated or the server is going down; 08xxx: the
+        // connection itself failed.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
+/// Pool errors as SeaORM reports them, so callers see one set of errors whatever the pool.
+fn acquire_error(e: PoolError<sqlx::Error>) -> DbErr {
+    match e {
+        PoolError::Timeout(_) => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        PoolError::Backend(e) => DbErr::Conn(RuntimeErr::SqlxError(e.into())),
+        PoolError::Closed | PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => {
+            DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
+        }
+    }
+}
+
+/// `statement`, failing as an I/O error (the connection is lost as far as we can tell) when
+/// it has no answer within `timeout`.
+async fn bounded<T>(
+    timeout: Duration,
+    statement: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    tokio::time::timeout(timeout, statement)
+        .await
+        .unwrap_or_else(|_| {
+            Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer from the database within {timeout:?}"),
+            )))
+        })
+}
