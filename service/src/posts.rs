@@ -238,7 +238,7 @@ const FOLDED_TITLE: &str = r#"lower("posts"."title" COLLATE "C")"#;
 /// title with its ASCII letters lower-cased ([`FOLDED_TITLE`]) against a regular expression
 /// of case classes, the same [`case_forms`] as the `GLOB`'s; or, when the term is ASCII,
 /// against a plain `LIKE` of the lower-cased term, which is the same test (an ASCII letter's
-/// case forms are exactly its two ASCII cases) at less than half the cost per row.
+/// case forms are exactly its two ASCII cases) at a fraction of the cost per row.
 fn title_contains(backend: DbBackend, term: &str) -> Expr {
     match backend {
         DbBackend::Sqlite => {
@@ -327,6 +327,7 @@ impl Memoized for ListPage<'_> {
     }
 
     /// The outer visibility, the page's visibility and search, then the page's bounds.
+    /// Guarded by `posts::tests::the_memoized_lists_are_the_built_ones`.
     fn values(&self, backend: DbBackend) -> Vec<Value> {
         let (viewer, search) = (self.viewer, self.query.search.as_str());
         let mut values = Vec::with_capacity(7);
@@ -374,6 +375,7 @@ impl Memoized for GetPost {
             .into_query()
     }
 
+    /// Guarded by `posts::tests::the_memoized_post_lookup_is_the_built_one`.
     fn values(&self, _: DbBackend) -> Vec<Value> {
         vec![true.into(), self.viewer.into(), self.id.into(), 1u64.into()]
     }

@@ -100,6 +100,7 @@ impl Memoized for FindUser {
             .into_query()
     }
 
+    /// Guarded by `users::tests::the_memoized_user_lookup_is_the_built_one`.
     fn values(&self, _: DbBackend) -> Vec<Value> {
         vec![self.id.into(), 1u64.into()]
     }

@@ -84,13 +84,15 @@ pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<
         .map_err(|e| settings.unreachable(DbErr::Conn(RuntimeErr::SqlxError(e.into()))))?;
     let pools = shares(settings.max_connections, workers)
         .map(|share| PgPool::new(options.clone(), share, settings))
-        .map(|pool| pool.map(|p| Db(Backend::Postgres(p))))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| settings.unreachable(e))?;
     if let Some(first) = pools.first() {
         retry(settings, async || first.check().await).await?;
     }
-    Ok(pools)
+    Ok(pools
+        .into_iter()
+        .map(|pool| Db(Backend::Postgres(pool)))
+        .collect())
 }
 
 /// A SeaORM connection for migrations, retrying as [`connect`] does. Its statements wait

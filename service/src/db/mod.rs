@@ -17,7 +17,7 @@ pub(crate) mod memo;
 mod postgres;
 mod statements;
 
-use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{DatabaseConnection, DbBackend};
 
 pub use connect::{ConnectError, DatabaseSettings, LOCK_WAIT, connect, connect_for_migrations};
 pub(crate) use failure::{Failure, classify};
@@ -91,15 +91,6 @@ impl Db {
             Backend::SeaOrm(db) => {
                 db.close_by_ref().await.ok();
             }
-        }
-    }
-
-    /// Opens a connection and closes it again (PostgreSQL), or pings SeaORM's pool: the
-    /// database is reachable.
-    async fn check(&self) -> Result<(), DbErr> {
-        match &self.0 {
-            Backend::Postgres(pool) => pool.check().await,
-            Backend::SeaOrm(db) => db.ping().await,
         }
     }
 }

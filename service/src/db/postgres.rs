@@ -223,6 +223,7 @@ fn acquire_error(e: PoolError<sqlx::Error>) -> DbErr {
 
 /// `statement`, failing as an I/O error (the connection is lost as far as we can tell) when
 /// it has no answer within `timeout`.
+/// Guarded by `faults::database_out_of_reach_while_serving_gives_503_then_recovers`.
 async fn bounded<T>(
     timeout: Duration,
     statement: impl Future<Output = Result<T, sqlx::Error>>,
