@@ -1,11 +1,17 @@
 //! `ApiError`: every way a request can fail, and the one place that turns a failure into the
-//! contract's status code and `{"detail": ...}` body.
+//! contract's status code and body: `{"detail": "..."}`, or for 422 one pydantic-shaped
+//! [`FieldError`] per problem.
+//!
+//! The wording clients see is written here, next to its status; the service's errors and
+//! domain refusals carry only what happened.
+
+use std::borrow::Cow;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
-use service::domain::Invalid;
+use service::domain::{EmailProblem, Invalid, Unit};
 
 use crate::dto::{ErrorBody, ValidationErrorBody};
 
@@ -58,17 +64,74 @@ impl FieldError {
         self
     }
 
-    /// A domain value that refused its input, at `loc`.
-    pub fn invalid(loc: Vec<Loc>, invalid: Invalid) -> Self {
-        let err = Self::new(loc, invalid.kind, invalid.message);
-        match invalid.ctx {
-            Some((key, limit)) => err.with_ctx(key, limit),
-            None => err,
-        }
-    }
-
     pub fn missing(loc: Vec<Loc>) -> Self {
         Self::new(loc, "missing", "Field required")
+    }
+
+    /// A domain value that refused its input, at `loc`, in pydantic v2's words (which the
+    /// course's clients know).
+    pub fn invalid(loc: Vec<Loc>, invalid: Invalid) -> Self {
+        // pydantic writes "1 character", "8 bytes".
+        let units = |n: usize, unit: Unit| match (n, unit) {
+            (1, Unit::Characters) => "character",
+            (1, Unit::Bytes) => "byte",
+            (_, Unit::Characters) => "characters",
+            (_, Unit::Bytes) => "bytes",
+        };
+        let pattern = "string_pattern_mismatch";
+        match invalid {
+            Invalid::TooShort { min, unit } => Self::new(
+                loc,
+                "string_too_short",
+                format!("String should have at least {min} {}", units(min, unit)),
+            )
+            .with_ctx("min_length", min),
+            Invalid::TooLong { max, unit } => Self::new(
+                loc,
+                "string_too_long",
+                format!("String should have at most {max} {}", units(max, unit)),
+            )
+            .with_ctx("max_length", max),
+            Invalid::Blank => Self::new(loc, pattern, "String should not be only whitespace"),
+            Invalid::Nul => Self::new(loc, pattern, "String should not contain NUL characters"),
+            Invalid::NotAnEmail(why) => Self::new(
+                loc,
+                "value_error",
+                format!("value is not a valid email address: {}", email_problem(why)),
+            ),
+            Invalid::NotAVoteDir => Self::new(loc, "literal_error", "Input should be 0 or 1"),
+            Invalid::BelowMin { min } => Self::new(
+                loc,
+                "greater_than_equal",
+                format!("Input should be greater than or equal to {min}"),
+            )
+            .with_ctx("ge", min),
+            Invalid::AboveMax { max } => Self::new(
+                loc,
+                "less_than_equal",
+                format!("Input should be less than or equal to {max}"),
+            )
+            .with_ctx("le", max),
+            Invalid::NotPositive => {
+                Self::new(loc, "greater_than", "Input should be greater than 0").with_ctx("gt", 0)
+            }
+        }
+    }
+}
+
+/// Why an address was refused, after pydantic's "value is not a valid email address: ".
+fn email_problem(why: EmailProblem) -> &'static str {
+    match why {
+        EmailProblem::TooLong => "the address is too long",
+        EmailProblem::NoAt => "an address needs an @",
+        EmailProblem::EmptyPart => "an address needs text before and after the @",
+        EmailProblem::Dots => {
+            "the part before the @ cannot start or end with a dot or have two in a row"
+        }
+        EmailProblem::AddressLiteral => "address literals are not accepted",
+        EmailProblem::NotDotted => "the domain must be a dotted name, like example.com",
+        EmailProblem::NumericDomain => "the domain must be a name, not a number",
+        EmailProblem::Malformed => "the address is not well formed",
     }
 }
 
@@ -78,23 +141,23 @@ pub enum ApiError {
     /// What the service refused, or its database failure.
     #[error(transparent)]
     Service(#[from] service::Error),
-    /// 401: no `Authorization: Bearer` header.
-    #[error("Not authenticated")]
+    /// No `Authorization: Bearer` header.
+    #[error("no bearer credentials")]
     NotAuthenticated,
-    /// 422: the input does not fit, one entry per problem.
+    /// The input does not fit, one entry per problem.
     #[error("validation failed")]
     Validation(Vec<FieldError>),
-    /// 413: the body is over the limit.
-    #[error("payload too large")]
+    /// The body is over the limit.
+    #[error("request body over the limit")]
     PayloadTooLarge,
-    /// 400: the body could not be read (broken chunked encoding, bad multipart framing).
-    #[error("invalid request body")]
+    /// The body could not be read (broken chunked encoding, bad multipart framing).
+    #[error("request body unreadable")]
     BadPayload,
-    /// 404: no route has this path.
-    #[error("Not Found")]
+    /// No route has this path.
+    #[error("no route for the path")]
     NoRoute,
-    /// 405: the path exists, the method does not; the methods that do.
-    #[error("Method Not Allowed")]
+    /// The path exists, the method does not; the methods that do.
+    #[error("method not allowed; allowed: {0}")]
     MethodNotAllowed(String),
 }
 
@@ -102,63 +165,99 @@ impl ApiError {
     pub fn validation(err: FieldError) -> Self {
         ApiError::Validation(vec![err])
     }
-}
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
+    /// The status, and the body's `detail`: a text, or the 422 entries. (Long: one arm per
+    /// failure, each text beside its status.)
+    fn answer(&self) -> (StatusCode, Detail<'_>) {
         use service::Error as S;
+        let text = |status, text: &'static str| (status, Detail::Text(Cow::Borrowed(text)));
+        let owned = |status, text: String| (status, Detail::Text(Cow::Owned(text)));
         match self {
             ApiError::Service(e) => match e {
-                S::UserNotFound(_) | S::PostNotFound(_) | S::NoVisiblePost | S::VoteNotFound => {
-                    StatusCode::NOT_FOUND
+                S::UserNotFound(id) => owned(
+                    StatusCode::NOT_FOUND,
+                    format!("user with id: {id} was not found"),
+                ),
+                S::PostNotFound(id) => owned(
+                    StatusCode::NOT_FOUND,
+                    format!("post with id: {id} was not found"),
+                ),
+                S::NoVisiblePost => {
+                    text(StatusCode::NOT_FOUND, "post with id: latest was not found")
                 }
-                S::Forbidden | S::InvalidCredentials => StatusCode::FORBIDDEN,
-                S::EmailTaken | S::AlreadyVoted { .. } => StatusCode::CONFLICT,
-                S::InvalidToken => StatusCode::UNAUTHORIZED,
-                S::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-                S::Unavailable(_) | S::StorageFailure(_) => StatusCode::SERVICE_UNAVAILABLE,
-                S::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
-                S::Db(_) | S::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                S::VoteNotFound => text(StatusCode::NOT_FOUND, "vote does not exist"),
+                S::Forbidden => text(
+                    StatusCode::FORBIDDEN,
+                    "Not authorized to perform requested action",
+                ),
+                S::InvalidCredentials => text(StatusCode::FORBIDDEN, "Invalid Credentials"),
+                S::EmailTaken => text(StatusCode::CONFLICT, "email already registered"),
+                S::AlreadyVoted { user_id, post_id } => owned(
+                    StatusCode::CONFLICT,
+                    format!("user {user_id} has already voted on post {post_id}"),
+                ),
+                S::InvalidToken => text(StatusCode::UNAUTHORIZED, "Could not validate credentials"),
+                S::TooManyAttempts { .. } => {
+                    text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
+                }
+                S::Unavailable(_) | S::StorageFailure(_) => {
+                    text(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+                }
+                S::StorageFull(_) => text(StatusCode::INSUFFICIENT_STORAGE, "insufficient storage"),
+                // Generic on purpose: the details go to the log only.
+                S::Db(_) | S::Internal(_) => {
+                    text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+                }
             },
-            ApiError::NotAuthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::BadPayload => StatusCode::BAD_REQUEST,
-            ApiError::NoRoute => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotAuthenticated => text(StatusCode::UNAUTHORIZED, "Not authenticated"),
+            ApiError::Validation(errors) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Detail::Fields(errors))
+            }
+            ApiError::PayloadTooLarge => text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
+            ApiError::BadPayload => text(StatusCode::BAD_REQUEST, "invalid request body"),
+            ApiError::NoRoute => text(StatusCode::NOT_FOUND, "Not Found"),
+            ApiError::MethodNotAllowed(_) => {
+                text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+            }
         }
     }
 
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let mut res = HttpResponse::build(status);
-        if let ApiError::Validation(errors) = self {
-            return res.json(ValidationErrorBody {
-                detail: errors.clone(),
-            });
-        }
-        let detail = match self {
+    /// Server-side failures, for the operator: the client gets a generic body.
+    fn log(&self, status: StatusCode) {
+        match self {
             ApiError::Service(service::Error::Unavailable(e)) => {
                 log::warn!("database unavailable: {e}");
-                res.insert_header((header::RETRY_AFTER, "1"));
-                "database unavailable".to_owned()
             }
             // Storage needs an operator, so these are errors, not warnings.
             ApiError::Service(service::Error::StorageFailure(e)) => {
                 log::error!("database storage failure: {e}");
-                res.insert_header((header::RETRY_AFTER, "1"));
-                "database unavailable".to_owned()
             }
             ApiError::Service(service::Error::StorageFull(e)) => {
                 log::error!("database storage full: {e}");
-                "insufficient storage".to_owned()
             }
             _ if status.is_server_error() => {
                 log::error!("internal server error: {}", error_chain(self));
-                "internal server error".to_owned()
             }
-            other => other.to_string(),
-        };
+            _ => {}
+        }
+    }
+}
+
+/// What goes under `detail`.
+enum Detail<'a> {
+    Text(Cow<'static, str>),
+    Fields(&'a [FieldError]),
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.answer().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, detail) = self.answer();
+        self.log(status);
+        let mut res = HttpResponse::build(status);
         match self {
             ApiError::NotAuthenticated | ApiError::Service(service::Error::InvalidToken) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -169,9 +268,21 @@ impl ResponseError for ApiError {
             ApiError::Service(service::Error::TooManyAttempts { retry_after_secs }) => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            ApiError::Service(
+                service::Error::Unavailable(_) | service::Error::StorageFailure(_),
+            ) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
             _ => {}
         }
-        res.json(ErrorBody { detail })
+        match detail {
+            Detail::Text(detail) => res.json(ErrorBody {
+                detail: detail.into_owned(),
+            }),
+            Detail::Fields(errors) => res.json(ValidationErrorBody {
+                detail: errors.to_vec(),
+            }),
+        }
     }
 }
 

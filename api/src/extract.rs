@@ -392,7 +392,7 @@ fn credentials(fields: &[(String, String)]) -> Result<Credentials, ApiError> {
             None => errors.push(FieldError::missing(at(name))),
             Some(v) if v.contains('\0') => errors.push(FieldError::invalid(
                 at(name),
-                service::domain::Invalid::nul(),
+                service::domain::Invalid::Nul,
             )),
             Some(_) => {}
         }
