@@ -63,10 +63,10 @@ pub struct LoginForm {
     pub username: String,
     #[schema(min_length = 1, format = Password, pattern = "^[^\\u0000]*$")]
     pub password: String,
-    // The other fields are documented and accepted, never kept (`PhantomData`): the grant
-    // type is checked while parsing, the rest is ignored, as FastAPI's form does.
-    // Described by `GrantType` (a description here would make utoipa wrap the inline enum
-    // in an `allOf` with an object).
+    // The fields below are documented and accepted but never kept (`PhantomData`): the grant
+    // type is only checked, the rest ignored, as FastAPI's form does. `grant_type`'s
+    // description is `GrantType`'s: one here would make utoipa wrap the inline enum in an
+    // `allOf` with an object.
     #[schema(value_type = Option<GrantType>, inline, nullable = false)]
     pub grant_type: PhantomData<GrantType>,
     /// Ignored.
