@@ -10,7 +10,6 @@ pub mod docs;
 mod dto;
 pub mod error;
 mod extract;
-mod input;
 pub mod logging;
 mod metrics;
 mod request_id;

@@ -8,35 +8,35 @@ use crate::db::{Failure, classify};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// 404: no such user.
-    #[error("user with id: {0} was not found")]
+    #[error("no user with id {0}")]
     UserNotFound(i64),
     /// 404: no such post, or a draft of someone else's.
-    #[error("post with id: {0} was not found")]
+    #[error("no post with id {0} visible to the caller")]
     PostNotFound(i64),
     /// 404: `/posts/latest` when no post is visible (`{id}` is the path's `latest`).
-    #[error("post with id: latest was not found")]
+    #[error("no post visible to the caller")]
     NoVisiblePost,
     /// 404: removing a vote that was never cast.
-    #[error("vote does not exist")]
+    #[error("no such vote to remove")]
     VoteNotFound,
     /// 403: the post exists but belongs to someone else.
-    #[error("Not authorized to perform requested action")]
+    #[error("the post belongs to someone else")]
     Forbidden,
     /// 409: the email is registered already (case-insensitively).
-    #[error("email already registered")]
+    #[error("the email is registered already")]
     EmailTaken,
     /// 409: this user has voted on this post already.
-    #[error("user {user_id} has already voted on post {post_id}")]
+    #[error("user {user_id} voted on post {post_id} already")]
     AlreadyVoted { user_id: i32, post_id: i64 },
     /// 403: unknown email or wrong password (deliberately indistinguishable).
-    #[error("Invalid Credentials")]
+    #[error("unknown email or wrong password")]
     InvalidCredentials,
     /// 429: too many failed logins for this account or from this client; retry after the
     /// given number of seconds.
-    #[error("too many login attempts")]
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
     /// 401: a bearer token that is malformed, forged, expired or names no user.
-    #[error("Could not validate credentials")]
+    #[error("token refused: malformed, forged, expired, or naming no user")]
     InvalidToken,
     /// 503: the database cannot be reached right now (connection refused or lost, pool
     /// exhausted); worth retrying.

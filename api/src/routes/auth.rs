@@ -6,7 +6,7 @@ use service::auth::LoginAttempt;
 
 use crate::dto::{ErrorBody, LoginForm, Token, ValidationErrorBody};
 use crate::error::ApiError;
-use crate::extract::Credentials;
+use crate::extract::Form;
 use crate::state::AppState;
 
 /// Exchanges email (as `username`) and password for an access token.
@@ -31,8 +31,9 @@ use crate::state::AppState;
 pub(super) async fn login(
     state: Data<AppState>,
     req: HttpRequest,
-    form: Credentials,
+    form: Form<LoginForm>,
 ) -> Result<HttpResponse, ApiError> {
+    let Form(form) = form;
     let attempt = LoginAttempt {
         username: &form.username,
         password: &form.password,

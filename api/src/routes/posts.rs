@@ -3,10 +3,10 @@
 use actix_web::guard::GuardContext;
 use actix_web::web::{Data, Json};
 use actix_web::{HttpResponse, delete, get, patch, post, put};
-use service::posts::{self, NewPost, PostChanges};
+use service::posts;
 
 use crate::dto::{
-    ErrorBody, PatchIn, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
+    ErrorBody, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
 };
 use crate::error::ApiError;
 use crate::extract::{Authed, IdAndBody, IdPath, JsonBody, ListParams};
@@ -86,10 +86,10 @@ pub(super) async fn latest_post(
 #[post("/posts/")]
 pub(super) async fn create_post(
     state: Data<AppState>,
-    req: Authed<JsonBody<NewPost>>,
+    req: Authed<JsonBody<PostCreate>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(user, JsonBody(new)) = req;
-    let post = posts::create(&state.db, &user, new).await?;
+    let Authed(user, JsonBody(body)) = req;
+    let post = posts::create(&state.db, &user, body.into()).await?;
     Ok(HttpResponse::Created().json(PostOut::from(post)))
 }
 
@@ -137,17 +137,11 @@ pub(super) async fn get_post(
 #[put("/posts/{id}", guard = "not_latest")]
 pub(super) async fn replace_post(
     state: Data<AppState>,
-    req: Authed<IdAndBody<NewPost>>,
+    req: Authed<IdAndBody<PostCreate>>,
 ) -> Result<Json<PostOut>, ApiError> {
-    let Authed(user, IdAndBody(id, new)) = req;
-    let changes = PostChanges {
-        title: Some(new.title),
-        content: Some(new.content),
-        published: Some(new.published),
-    };
-    Ok(Json(
-        posts::update(&state.db, &user, id, changes).await?.into(),
-    ))
+    let Authed(user, IdAndBody(id, body)) = req;
+    let post = posts::update(&state.db, &user, id, body.into()).await?;
+    Ok(Json(post.into()))
 }
 
 /// Changes some fields of a post of the caller's; `{}` changes nothing.
@@ -171,12 +165,11 @@ pub(super) async fn replace_post(
 #[patch("/posts/{id}", guard = "not_latest")]
 pub(super) async fn patch_post(
     state: Data<AppState>,
-    req: Authed<IdAndBody<PatchIn>>,
+    req: Authed<IdAndBody<PostPatch>>,
 ) -> Result<Json<PostOut>, ApiError> {
-    let Authed(user, IdAndBody(id, PatchIn(changes))) = req;
-    Ok(Json(
-        posts::update(&state.db, &user, id, changes).await?.into(),
-    ))
+    let Authed(user, IdAndBody(id, body)) = req;
+    let post = posts::update(&state.db, &user, id, body.into()).await?;
+    Ok(Json(post.into()))
 }
 
 /// Deletes a post of the caller's, and its votes.

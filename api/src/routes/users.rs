@@ -3,7 +3,7 @@
 use actix_web::web::Data;
 use actix_web::{HttpResponse, get, http::header, post};
 
-use crate::dto::{ErrorBody, NewUser, UserCreate, UserOut, ValidationErrorBody};
+use crate::dto::{ErrorBody, UserCreate, UserOut, ValidationErrorBody};
 use crate::error::ApiError;
 use crate::extract::{Authed, IdPath, JsonBody};
 use crate::state::AppState;
@@ -31,10 +31,10 @@ fn user_response(status: actix_web::http::StatusCode, user: service::users::User
 #[post("/users/")]
 pub(super) async fn create_user(
     state: Data<AppState>,
-    body: JsonBody<NewUser>,
+    body: JsonBody<UserCreate>,
 ) -> Result<HttpResponse, ApiError> {
-    let JsonBody(new) = body;
-    let user = service::users::register(&state.db, &state.auth, new.email, new.password).await?;
+    let JsonBody(body) = body;
+    let user = service::users::register(&state.db, &state.auth, body.email, body.password).await?;
     Ok(user_response(actix_web::http::StatusCode::CREATED, user))
 }
 

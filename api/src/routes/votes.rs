@@ -4,7 +4,7 @@ use actix_web::web::Data;
 use actix_web::{HttpResponse, post};
 use service::votes::{self, VoteOutcome};
 
-use crate::dto::{ErrorBody, Message, ValidationErrorBody, Vote, VoteIn};
+use crate::dto::{ErrorBody, Message, ValidationErrorBody, VoteIn};
 use crate::error::ApiError;
 use crate::extract::{Authed, JsonBody};
 use crate::state::AppState;
@@ -29,7 +29,7 @@ use crate::state::AppState;
 #[post("/vote/")]
 pub(super) async fn vote(
     state: Data<AppState>,
-    req: Authed<JsonBody<Vote>>,
+    req: Authed<JsonBody<VoteIn>>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed(user, JsonBody(vote)) = req;
     let message = match votes::vote(&state.db, &user, vote.post_id, vote.dir).await? {

@@ -1,32 +1,93 @@
-//! Reading fields out of a JSON object, collecting one [`FieldError`] per problem.
+//! JSON bodies: [`JsonBody`] reads one, [`Fields`] reads fields out of it for a DTO's
+//! [`FromJson`], collecting one [`FieldError`] per problem.
 //!
 //! Types are strict JSON types, as the contract asks: `"1"` is not an integer, `1` is not a
 //! boolean, `null` is nothing. The offending value never reaches an error.
 
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 use service::domain::Invalid;
 
-use crate::error::{FieldError, Loc};
+use super::body::{body_error, media_type, read_body};
+use crate::error::{ApiError, FieldError, Loc};
 
-/// A JSON body that a DTO can be read from.
+/// pydantic's words for a body that is not a JSON object (or not JSON at all).
+const NOT_AN_OBJECT: &str = "Input should be a valid dictionary or object to extract fields from";
+
+/// A JSON body read into `T`, strictly typed, every problem reported at once (422).
+pub struct JsonBody<T>(pub T);
+
+impl<T: FromJson + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body = read_body(&req, &mut payload).await?;
+            if body.is_empty() {
+                return Err(ApiError::validation(FieldError::missing(vec![Loc::from(
+                    "body",
+                )])));
+            }
+            // Like FastAPI: no Content-Type is read as JSON; any other type is not JSON.
+            if let Some(media) = media_type(&req)
+                && media != "application/json"
+                && !(media.starts_with("application/") && media.ends_with("+json"))
+            {
+                return Err(body_error("model_attributes_type", NOT_AN_OBJECT));
+            }
+            // A UTF-8 byte-order mark is not JSON, but Python's json (FastAPI) skips it.
+            let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body);
+            let value: Value = serde_json::from_slice(body).map_err(|e| {
+                ApiError::validation(
+                    FieldError::new(
+                        vec![Loc::from("body"), Loc::Index(byte_offset(body, &e))],
+                        "json_invalid",
+                        "JSON decode error",
+                    )
+                    .with_ctx("error", e.to_string()),
+                )
+            })?;
+            from_value(&value)
+                .map(JsonBody)
+                .map_err(ApiError::Validation)
+        })
+    }
+}
+
+/// Where in `body` a JSON error is, as a byte offset (serde_json reports line and column).
+fn byte_offset(body: &[u8], e: &serde_json::Error) -> usize {
+    let line_start: usize = body
+        .split(|b| *b == b'\n')
+        .take(e.line().saturating_sub(1))
+        .map(|l| l.len() + 1)
+        .sum();
+    (line_start + e.column().saturating_sub(1)).min(body.len())
+}
+
+/// A body read from a JSON object: its DTO reads each field through [`Fields`], which records
+/// every problem, not just the first.
 pub trait FromJson: Sized {
-    /// # Errors
-    /// Every problem found, not just the first.
+    /// `None` when any field was refused; each refusal is recorded in `fields`.
     fn from_json(fields: &mut Fields<'_>) -> Option<Self>;
 }
 
 /// The fields of one JSON object, and the problems found so far.
 pub struct Fields<'a> {
     obj: &'a Map<String, Value>,
-    pub errors: Vec<FieldError>,
+    errors: Vec<FieldError>,
 }
 
 fn at(name: &str) -> Vec<Loc> {
-    vec![Loc::from("body"), Loc::from(name)]
+    super::loc("body", name)
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(obj: &'a Map<String, Value>) -> Self {
+    fn new(obj: &'a Map<String, Value>) -> Self {
         Self {
             obj,
             errors: Vec::new(),
@@ -141,12 +202,12 @@ impl<'a> Fields<'a> {
 ///
 /// # Errors
 /// One entry per problem, located under `"body"`.
-pub fn from_value<T: FromJson>(value: &Value) -> Result<T, Vec<FieldError>> {
+fn from_value<T: FromJson>(value: &Value) -> Result<T, Vec<FieldError>> {
     let Value::Object(obj) = value else {
         return Err(vec![FieldError::new(
             vec![Loc::from("body")],
             "model_attributes_type",
-            "Input should be a valid dictionary or object to extract fields from",
+            NOT_AN_OBJECT,
         )]);
     };
     let mut fields = Fields::new(obj);

@@ -1,0 +1,15 @@
+//! What goes over the wire: request and response bodies, each one type that is both what is
+//! read or written and what its OpenAPI schema is derived from.
+//!
+//! Entities never appear here: requests hold validated domain values, responses are built
+//! from the service's types.
+
+mod request;
+mod response;
+#[cfg(test)]
+mod schema_limits;
+
+pub use request::{LoginForm, PostCreate, PostPatch, UserCreate, VoteIn};
+pub use response::{
+    ErrorBody, Message, PostOut, PostWithVotesOut, Status, Token, UserOut, ValidationErrorBody,
+};

@@ -1,0 +1,180 @@
+//! `ApiError`: every way a request can fail, and the one place that turns a failure into the
+//! contract's status code and body: `{"detail": "..."}`, or for 422 one pydantic-shaped
+//! [`FieldError`] per problem.
+//!
+//! The wording clients see is written here, each `detail` next to its status (and each 422
+//! entry's in [`field`]); the service's errors and domain refusals carry only what happened.
+
+mod field;
+
+use std::borrow::Cow;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::dto::{ErrorBody, ValidationErrorBody};
+
+pub use field::{FieldError, Loc};
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// What the service refused, or its database failure.
+    #[error(transparent)]
+    Service(#[from] service::Error),
+    /// No `Authorization: Bearer` header.
+    #[error("no bearer credentials")]
+    NotAuthenticated,
+    /// The input does not fit, one entry per problem.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The body is over the limit.
+    #[error("request body over the limit")]
+    PayloadTooLarge,
+    /// The body could not be read (broken chunked encoding, bad multipart framing).
+    #[error("request body unreadable")]
+    BadPayload,
+    /// No route has this path.
+    #[error("no route for the path")]
+    NoRoute,
+    /// The path exists, the method does not; the methods that do.
+    #[error("method not allowed; allowed: {0}")]
+    MethodNotAllowed(String),
+}
+
+impl ApiError {
+    pub fn validation(err: FieldError) -> Self {
+        ApiError::Validation(vec![err])
+    }
+
+    /// The status, and the body's `detail`: a text, or the 422 entries. (Long: one arm per
+    /// failure, each text beside its status.)
+    fn answer(&self) -> (StatusCode, Detail<'_>) {
+        use service::Error as S;
+        let text = |status, text: &'static str| (status, Detail::Text(Cow::Borrowed(text)));
+        let owned = |status, text: String| (status, Detail::Text(Cow::Owned(text)));
+        match self {
+            ApiError::Service(e) => match e {
+                S::UserNotFound(id) => owned(
+                    StatusCode::NOT_FOUND,
+                    format!("user with id: {id} was not found"),
+                ),
+                S::PostNotFound(id) => owned(
+                    StatusCode::NOT_FOUND,
+                    format!("post with id: {id} was not found"),
+                ),
+                S::NoVisiblePost => {
+                    text(StatusCode::NOT_FOUND, "post with id: latest was not found")
+                }
+                S::VoteNotFound => text(StatusCode::NOT_FOUND, "vote does not exist"),
+                S::Forbidden => text(
+                    StatusCode::FORBIDDEN,
+                    "Not authorized to perform requested action",
+                ),
+                S::InvalidCredentials => text(StatusCode::FORBIDDEN, "Invalid Credentials"),
+                S::EmailTaken => text(StatusCode::CONFLICT, "email already registered"),
+                S::AlreadyVoted { user_id, post_id } => owned(
+                    StatusCode::CONFLICT,
+                    format!("user {user_id} has already voted on post {post_id}"),
+                ),
+                S::InvalidToken => text(StatusCode::UNAUTHORIZED, "Could not validate credentials"),
+                S::TooManyAttempts { .. } => {
+                    text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
+                }
+                S::Unavailable(_) | S::StorageFailure(_) => {
+                    text(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+                }
+                S::StorageFull(_) => text(StatusCode::INSUFFICIENT_STORAGE, "insufficient storage"),
+                // Generic on purpose: the details go to the log only.
+                S::Db(_) | S::Internal(_) => {
+                    text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
+                }
+            },
+            ApiError::NotAuthenticated => text(StatusCode::UNAUTHORIZED, "Not authenticated"),
+            ApiError::Validation(errors) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Detail::Fields(errors))
+            }
+            ApiError::PayloadTooLarge => text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
+            ApiError::BadPayload => text(StatusCode::BAD_REQUEST, "invalid request body"),
+            ApiError::NoRoute => text(StatusCode::NOT_FOUND, "Not Found"),
+            ApiError::MethodNotAllowed(_) => {
+                text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
+            }
+        }
+    }
+
+    /// Server-side failures, for the operator: the client gets a generic body.
+    fn log(&self, status: StatusCode) {
+        match self {
+            ApiError::Service(service::Error::Unavailable(e)) => {
+                log::warn!("database unavailable: {e}");
+            }
+            // Storage needs an operator, so these are errors, not warnings.
+            ApiError::Service(service::Error::StorageFailure(e)) => {
+                log::error!("database storage failure: {e}");
+            }
+            ApiError::Service(service::Error::StorageFull(e)) => {
+                log::error!("database storage full: {e}");
+            }
+            _ if status.is_server_error() => {
+                log::error!("internal server error: {}", error_chain(self));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What goes under `detail`.
+enum Detail<'a> {
+    Text(Cow<'static, str>),
+    Fields(&'a [FieldError]),
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.answer().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, detail) = self.answer();
+        self.log(status);
+        let mut res = HttpResponse::build(status);
+        match self {
+            ApiError::NotAuthenticated | ApiError::Service(service::Error::InvalidToken) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            ApiError::Service(service::Error::TooManyAttempts { retry_after_secs }) => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            ApiError::Service(
+                service::Error::Unavailable(_) | service::Error::StorageFailure(_),
+            ) => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        match detail {
+            Detail::Text(detail) => res.json(ErrorBody {
+                detail: detail.into_owned(),
+            }),
+            Detail::Fields(errors) => res.json(ValidationErrorBody {
+                detail: errors.to_vec(),
+            }),
+        }
+    }
+}
+
+/// The error and all its sources, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
