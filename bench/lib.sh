@@ -10,7 +10,13 @@ ensure_wrk() {
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 }
 
+# SERVER_BIN names another build of the server to measure (e.g. a previous commit's, for a
+# side-by-side comparison); without it, this checkout's release build is made and measured.
 build_server() {
+  if [ -n "${SERVER_BIN:-}" ]; then
+    [ -x "$SERVER_BIN" ] || { echo "SERVER_BIN=$SERVER_BIN is not an executable" >&2; exit 2; }
+    return 0
+  fi
   echo "building the server (release)" >&2
   cargo build --release -q -p api
 }
@@ -31,7 +37,7 @@ start_server() {
     ${WORKERS:+WORKERS=$WORKERS} \
     ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} \
     SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
-    "$ROOT/target/release/api" 2>>"$OUT/server.log" &
+    "${SERVER_BIN:-$ROOT/target/release/api}" 2>>"$OUT/server.log" &
   SERVER_PID=$!
   until curl -sf "$BASE/ready" >/dev/null 2>&1; do
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }

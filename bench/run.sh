@@ -13,7 +13,7 @@
 #   --sweep "64 256": S1 and S4 again at each of these connection counts, each right after a
 #   run of its own at C (the reference its throughput is compared with).
 #   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS and DATABASE_MAX_CONNECTIONS in the environment
-#   reach the server.
+#   reach the server. SERVER_BIN=path measures that binary instead of building this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --no-sweep) SWEEP=0 ;;
     --no-pgbench) PGBENCH=0 ;;
     --compare) COMPARE=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
