@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
     --no-sweep) SWEEP=0 ;;
     --no-pgbench) PGBENCH=0 ;;
     --compare) COMPARE=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
