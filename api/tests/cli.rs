@@ -1,6 +1,9 @@
 //! The `api` command line: its subcommands, the committed OpenAPI document, `migrate` and
 //! `healthcheck`, run as a user or a container would run them.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

@@ -25,6 +25,9 @@
 //! Every wait is bounded; the server is killed, the database dropped and the file system
 //! unmounted on drop, also when an assertion fails.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashMap;

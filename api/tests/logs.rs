@@ -2,6 +2,9 @@
 //! `debug`; every request gets one access-log line, and every line about a request carries its
 //! id.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{Read, Write};

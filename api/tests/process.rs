@@ -6,6 +6,9 @@
 //! it. HTTP is spoken by hand over `std::net` (the api crate has no HTTP client), and every
 //! wait is bounded so a failure can never hang CI.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{ErrorKind, Read, Write};

@@ -33,6 +33,9 @@
 //! Every wait is bounded; every child process (replicas, nginx) is killed on drop, and the
 //! database is dropped on drop, also when an assertion fails.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::HashSet;

@@ -1,6 +1,9 @@
 //! The server binary refuses bad configuration with one clear line and a non-zero exit,
 //! never a panic trace.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::net::TcpListener;

@@ -1,5 +1,8 @@
 //! One integration binary, one module per resource.
 
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod adoption;
