@@ -4,18 +4,18 @@
 //! are all there, and tokens from the course's server keep working.
 //!
 //! The fixture (`tests/fixtures/course_alembic.sql`) is PostgreSQL: the course ran on nothing
-//! else, and adoption is PostgreSQL-only. Without `TEST_DATABASE_URL` those tests return at
-//! once; the last test runs on both databases.
+//! else, and adoption is PostgreSQL-only. Without `TEST_DATABASE_URL` those tests are ignored;
+//! the last test runs on both databases.
 
-use api::{Application, Settings};
+use api::Application;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use migration::Command;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
-
-use crate::helpers::{
-    TestApp, TestUser, assert_detail, json_of, now, spawn_app_on, spawn_app_with, token_with,
+use tests::{
+    SECRET, TestApp, TestUser, assert_detail, json_of, now, serve, spawn_app_on, spawn_app_with,
+    test_settings, token_with,
 };
 
 const FIXTURE: &str = include_str!("../../fixtures/course_alembic.sql");
@@ -63,10 +63,6 @@ const DOWNGRADE_BEFORE_OWNERS: &str = "DROP TABLE votes; \
     ALTER TABLE posts DROP CONSTRAINT post_users_fk; \
     ALTER TABLE posts DROP COLUMN owner_id; \
     UPDATE alembic_version SET version_num = '8c82b1632f52';";
-
-fn on_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
-}
 
 async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
     db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
@@ -155,7 +151,7 @@ async fn login_as(app: &TestApp, id: i64, email: &str, password: &str) -> TestUs
 
 /// (post id, votes) of each post `user` sees in the list, newest first.
 async fn listed(app: &TestApp, user: &TestUser) -> Vec<(i64, i64)> {
-    let res = app.get("/posts/?limit=100", Some(&user.token)).await;
+    let res = app.list_posts(user, &[("limit", "100")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     json_of(res)
         .await
@@ -172,12 +168,8 @@ async fn listed(app: &TestApp, user: &TestUser) -> Vec<(i64, i64)> {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there() {
-    if !on_postgres() {
-        // The course's database is PostgreSQL; see the module doc.
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let app = spawn_app_on(&[], FIXTURE).await;
 
     // Every old user logs in with the old password; the course stored emails as typed, and
@@ -189,7 +181,7 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
     }
     let alice = login_as(&app, 2, "alice.smith@example.com", "alice-in-2021").await;
     let bob = login_as(&app, 3, "BOB@example.com", "b0b's password").await;
-    let me = json_of(app.get("/users/me", Some(&alice.token)).await).await;
+    let me = json_of(app.me(&alice).await).await;
     assert_eq!(
         me,
         json!({"id": 2, "email": "Alice.Smith@Example.com",
@@ -199,7 +191,7 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
     // Posts and their vote counts; drafts only for their owners.
     assert_eq!(listed(&app, &bob).await, [(4, 1), (2, 0), (1, 3)]);
     assert_eq!(listed(&app, &alice).await, [(4, 1), (3, 1), (2, 0), (1, 3)]);
-    let post = json_of(app.get("/posts/1", Some(&bob.token)).await).await;
+    let post = json_of(app.get_post(&bob, 1).await).await;
     assert_eq!(post["votes"], 3);
     assert_eq!(post["Post"]["title"], "first post");
     assert_eq!(post["Post"]["content"], "some interesting stuff");
@@ -210,12 +202,12 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
         "2021-08-30T09:30:00.000000+00:00"
     );
     assert_eq!(post["Post"]["owner"]["email"], "sanjeev@gmail.com");
-    let draft = json_of(app.get("/posts/3", Some(&alice.token)).await).await;
+    let draft = json_of(app.get_post(&alice, 3).await).await;
     assert_eq!(
         (&draft["Post"]["title"], &draft["votes"]),
         (&json!("alice's draft"), &json!(1))
     );
-    let res = app.get("/posts/3", Some(&bob.token)).await;
+    let res = app.get_post(&bob, 3).await;
     assert_detail(res, 404, "post with id: 3 was not found").await;
 
     // Our migrations are recorded, the missing indexes were added, the rest is untouched.
@@ -240,11 +232,8 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn registering_posting_and_voting_work_on_an_adopted_database() {
-    if !on_postgres() {
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let app = spawn_app_on(&[], FIXTURE).await;
     let alice = login_as(&app, 2, "Alice.Smith@Example.com", "alice-in-2021").await;
 
@@ -278,17 +267,13 @@ async fn registering_posting_and_voting_work_on_an_adopted_database() {
     let res = app.vote(&dave, 2, 0).await;
     assert_detail(res, 404, "vote does not exist").await;
     assert_eq!(app.vote(&alice, 7, 1).await.status(), StatusCode::CREATED);
-    let got = json_of(app.get("/posts/1", Some(&dave.token)).await).await;
+    let got = json_of(app.get_post(&dave, 1).await).await;
     assert_eq!(got["votes"], 4);
-    let got = json_of(app.get("/posts/7", Some(&alice.token)).await).await;
+    let got = json_of(app.get_post(&alice, 7).await).await;
     assert_eq!(got["votes"], 1);
 
     // Deleting a course post takes its votes along (the course's ON DELETE CASCADE).
-    let res = app
-        .request(reqwest::Method::DELETE, "/posts/4", Some(&alice.token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_post(&alice, 4).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         strings(
@@ -301,11 +286,8 @@ async fn registering_posting_and_voting_work_on_an_adopted_database() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_second_start_on_an_adopted_database_changes_nothing() {
-    if !on_postgres() {
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let app = spawn_app_on(&[], FIXTURE).await;
     let recorded = recorded_migrations(&app.db).await;
     assert_eq!(recorded.len(), OUR_MIGRATIONS.len());
@@ -313,24 +295,10 @@ async fn a_second_start_on_an_adopted_database_changes_nothing() {
     let indexes = our_indexes(&app.db).await;
 
     // Another server on the same database, as after a restart (or a second replica).
-    let vars = [
-        ("DATABASE_URL", app.database_url.as_str()),
-        ("PORT", "0"),
-        ("SECRET_KEY", crate::helpers::SECRET),
-    ];
-    let settings = Settings::from_vars(|k| {
-        vars.iter()
-            .find(|(name, _)| *name == k)
-            .map(|(_, v)| (*v).to_owned())
-    })
-    .unwrap();
-    let second = Application::build(settings).await.expect("second start");
-    let address = format!("http://127.0.0.1:{}", second.port());
-    let handle = second.handle();
-    tokio::spawn(second.run_until_stopped());
+    let second = serve(&app.database_url, &[]).await;
     let res = app
         .client
-        .post(format!("{address}/login"))
+        .post(format!("{}/login", second.address))
         .form(&[
             ("username", "bob@example.com"),
             ("password", "b0b's password"),
@@ -339,7 +307,7 @@ async fn a_second_start_on_an_adopted_database_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "the second server serves");
-    handle.stop(false).await;
+    second.stop().await;
     migration::run(&app.db, Command::Up(None)).await.unwrap();
 
     assert_eq!(recorded_migrations(&app.db).await, recorded);
@@ -348,11 +316,8 @@ async fn a_second_start_on_an_adopted_database_changes_nothing() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn tokens_from_the_courses_server_work_with_its_secret_key() {
-    if !on_postgres() {
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let app = spawn_app_on(COURSE_ENV, FIXTURE).await;
     let res = app.get("/users/me", Some(COURSE_TOKEN)).await;
     assert_eq!(res.status(), StatusCode::OK, "python-jose's token");
@@ -386,18 +351,15 @@ async fn tokens_from_the_courses_server_work_with_its_secret_key() {
     let forged = token_with(
         &json!({"user_id": 1, "exp": now() + 60}),
         Algorithm::HS256,
-        crate::helpers::SECRET,
+        SECRET,
     );
     let res = app.get("/users/me", Some(&forged)).await;
     assert_detail(res, 401, "Could not validate credentials").await;
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migration() {
-    if !on_postgres() {
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let setup = format!("{FIXTURE}\n{DOWNGRADE_BEFORE_VOTES}");
     let app = spawn_app_on(&[], &setup).await;
     assert_all_applied(&app.db).await;
@@ -429,11 +391,8 @@ async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migrati
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved() {
-    if !on_postgres() {
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     // The course compared emails as typed, so both of these could register.
     let setup = format!(
         "{FIXTURE}\nINSERT INTO users (email, password) \
@@ -467,11 +426,8 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
 }
 
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn an_incomplete_course_schema_stops_the_start_naming_what_is_missing() {
-    if !on_postgres() {
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let setup = format!("{FIXTURE}\n{DOWNGRADE_BEFORE_OWNERS}");
     let app = spawn_app_on(&[("AUTO_MIGRATE", "false")], &setup).await;
     let before = strings(
@@ -482,17 +438,7 @@ async fn an_incomplete_course_schema_stops_the_start_naming_what_is_missing() {
     .await;
     assert_eq!(before, ["alembic_version", "posts", "users"]);
 
-    let vars = [
-        ("DATABASE_URL", app.database_url.as_str()),
-        ("PORT", "0"),
-        ("SECRET_KEY", crate::helpers::SECRET),
-    ];
-    let settings = Settings::from_vars(|k| {
-        vars.iter()
-            .find(|(name, _)| *name == k)
-            .map(|(_, v)| (*v).to_owned())
-    })
-    .unwrap();
+    let settings = test_settings(&app.database_url, &[]);
     let Err(error) = Application::build(settings).await else {
         panic!("the server must not start on a schema it cannot use");
     };

@@ -1,14 +1,14 @@
 //! Login (OAuth2 password form), bearer tokens and their failures, and `GET /users/{id}`.
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::Algorithm;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-
-use crate::helpers::{
-    PASSWORD, SECRET, TestApp, assert_422, assert_detail, json_of, now, spawn_app, spawn_app_with,
-    token_with,
+use tests::{
+    PASSWORD, SECRET, TestApp, assert_422, assert_detail, assert_only_missing, has_entry, json_of,
+    json_of_422, keys_in_order, now, spawn_app, spawn_app_with, token_with,
 };
-use crate::validation::{assert_only_missing, has_entry, json_of_422};
 
 /// A bcrypt hash of [`COURSE_PASSWORD`] made by Python's `bcrypt` (what passlib writes), cost 12.
 const COURSE_HASH: &str = "$2b$12$vLvyKWZiKbS4lbEBTxC5vOZU3BH.rUkJtsuCCitTJ8z9woExZeU9.";
@@ -17,47 +17,15 @@ const COURSE_PASSWORD: &str = "course password 1";
 /// The protected routes the bearer checks are exercised on.
 const PROTECTED: [&str; 2] = ["/posts/", "/users/me"];
 
-/// base64url without padding, as JWTs use it (no base64 crate is available to the tests).
+/// base64url without padding, as JWTs use it.
 fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Decodes base64url without padding.
 fn b64url_decode(text: &str) -> Vec<u8> {
-    let sextet = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => u32::from(c - b'A'),
-            b'a'..=b'z' => u32::from(c - b'a') + 26,
-            b'0'..=b'9' => u32::from(c - b'0') + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => panic!("not base64url: {text}"),
-        }
-    };
-    let mut out = Vec::new();
-    for chunk in text.as_bytes().chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, c)| n | (sextet(*c) << (18 - 6 * i)));
-        for i in 0..chunk.len().saturating_sub(1) {
-            out.push(((n >> (16 - 8 * i)) & 0xff) as u8);
-        }
-    }
-    out
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap_or_else(|e| panic!("not base64url ({e}): {text}"))
 }
 
 /// The header and payload of a JWT, as JSON.
@@ -109,16 +77,6 @@ async fn assert_401(res: Response, detail: &str, case: &str) {
 /// The fields of a login form, in order.
 type Form<'a> = Vec<(&'a str, &'a str)>;
 
-/// Posts a urlencoded form to `/login`.
-async fn login_form(app: &TestApp, fields: &[(&str, &str)]) -> Response {
-    app.client
-        .post(app.url("/login"))
-        .form(fields)
-        .send()
-        .await
-        .expect("request")
-}
-
 /// The access token of a 200 login answer.
 async fn token_of(res: Response) -> String {
     assert_eq!(res.status(), StatusCode::OK, "login");
@@ -138,13 +96,9 @@ async fn login_with_a_form_returns_a_bearer_token_that_is_not_cached() {
         res.headers().get("cache-control").map(|v| v.as_bytes()),
         Some(&b"no-store"[..])
     );
-    let body = json_of(res).await;
-    let object = body.as_object().expect("token is an object");
-    assert_eq!(
-        object.keys().collect::<Vec<_>>(),
-        ["access_token", "token_type"],
-        "{body}"
-    );
+    let raw = res.text().await.expect("body");
+    assert_eq!(keys_in_order(&raw), ["access_token", "token_type"], "{raw}");
+    let body: Value = serde_json::from_str(&raw).expect("JSON");
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(
         body["access_token"].as_str().map(|t| t.split('.').count()),
@@ -336,7 +290,7 @@ async fn login_without_username_or_password_is_422_missing() {
         ),
     ];
     for (case, fields, missing) in cases {
-        let res = login_form(&app, &fields).await;
+        let res = app.login_form(&fields).await;
         let body = json_of_422(res, case).await;
         assert_only_missing(&body, missing, case);
     }
@@ -422,7 +376,7 @@ async fn login_accepts_grant_type_password_and_ignores_scope_and_client_fields()
     for (case, extra) in cases {
         let mut fields = vec![("username", email), ("password", PASSWORD)];
         fields.extend(extra);
-        let res = login_form(&app, &fields).await;
+        let res = app.login_form(&fields).await;
         assert_eq!(res.status(), StatusCode::OK, "{case}");
         assert_eq!(json_of(res).await["token_type"], "bearer", "{case}");
     }
@@ -433,15 +387,13 @@ async fn login_with_another_grant_type_is_422_at_grant_type() {
     let app = spawn_app().await;
     let user = app.user("ann").await;
     for grant in ["client_credentials", "authorization_code", "Password"] {
-        let res = login_form(
-            &app,
-            &[
+        let res = app
+            .login_form(&[
                 ("grant_type", grant),
                 ("username", &user.email),
                 ("password", PASSWORD),
-            ],
-        )
-        .await;
+            ])
+            .await;
         let body = json_of_422(res, grant).await;
         assert!(
             has_entry(&body, &json!(["body", "grant_type"]), None),
@@ -458,7 +410,10 @@ async fn protected_routes_without_a_bearer_scheme_are_401_not_authenticated() {
         let res = app.get(path, None).await;
         assert_401(res, "Not authenticated", &format!("{path}: no header")).await;
         let cases = [
-            ("Basic credentials", format!("Basic {}", b64url(b"ann:pw"))),
+            (
+                "Basic credentials",
+                format!("Basic {}", STANDARD.encode("ann:pw")),
+            ),
             (
                 "Token scheme with a valid token",
                 format!("Token {}", user.token),
@@ -495,7 +450,8 @@ async fn bad_tokens_are_401_could_not_validate_credentials() {
     let mut forged_claims = issued_claims.clone();
     forged_claims["user_id"] = json!(id + 1);
     let issued_parts: Vec<&str> = user.token.split('.').collect();
-    // The hand-written base64url round-trips, so the crafted tokens below are well-formed.
+    // The issued parts are canonical base64url without padding, so the tokens crafted below
+    // from them differ only where meant.
     for part in &issued_parts {
         assert_eq!(&b64url(&b64url_decode(part)), part);
     }
@@ -649,7 +605,7 @@ async fn bad_tokens_are_401_could_not_validate_credentials() {
         }
     }
     // The user's own token still works: the failures above are the tokens', not the user's.
-    let res = app.get("/users/me", Some(&user.token)).await;
+    let res = app.me(&user).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -657,7 +613,7 @@ async fn bad_tokens_are_401_could_not_validate_credentials() {
 async fn a_token_whose_user_was_deleted_is_401() {
     let app = spawn_app().await;
     let user = app.user("ann").await;
-    let res = app.get("/users/me", Some(&user.token)).await;
+    let res = app.me(&user).await;
     assert_eq!(res.status(), StatusCode::OK, "before deletion");
     use sea_orm::ConnectionTrait;
     app.db
@@ -754,26 +710,15 @@ async fn get_user_returns_id_email_created_at_in_order_and_no_password() {
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
     // Any signed-in user may look up another.
-    let res = app
-        .get(&format!("/users/{}", ann.id), Some(&bob.token))
-        .await;
+    let res = app.get_user(&bob, ann.id).await;
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.expect("body");
-    let body: Value = serde_json::from_str(&text).expect("JSON");
-    let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
     assert_eq!(
-        keys,
-        ["created_at", "email", "id"],
-        "exactly these fields: {text}"
+        keys_in_order(&text),
+        ["id", "email", "created_at"],
+        "exactly these fields, in this order: {text}"
     );
-    let positions: Vec<usize> = [r#""id""#, r#""email""#, r#""created_at""#]
-        .iter()
-        .map(|k| text.find(k).unwrap_or(usize::MAX))
-        .collect();
-    assert!(
-        positions.windows(2).all(|w| w[0] < w[1]),
-        "field order must be id, email, created_at: {text}"
-    );
+    let body: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(
         (&body["id"], &body["email"]),
         (&json!(ann.id), &json!(ann.email))
@@ -787,7 +732,7 @@ async fn get_user_returns_id_email_created_at_in_order_and_no_password() {
     assert!(!text.to_lowercase().contains("password"), "{text}");
     assert!(!text.contains("$2b$"), "{text}");
     // The same user as /users/me says.
-    let me = json_of(app.get("/users/me", Some(&ann.token)).await).await;
+    let me = json_of(app.me(&ann).await).await;
     assert_eq!(me, body);
 }
 
@@ -796,7 +741,7 @@ async fn get_user_of_an_unknown_id_is_404() {
     let app = spawn_app().await;
     let user = app.user("ann").await;
     for id in [user.id + 1, 999_999, i64::from(i32::MAX) + 1, i64::MAX] {
-        let res = app.get(&format!("/users/{id}"), Some(&user.token)).await;
+        let res = app.get_user(&user, id).await;
         assert_detail(res, 404, &format!("user with id: {id} was not found")).await;
     }
 }
@@ -812,14 +757,14 @@ async fn get_user_with_a_non_integer_id_is_422_at_path_id() {
         ("a word", "one"),
     ];
     for (case, id) in cases {
-        let res = app.get(&format!("/users/{id}"), Some(&user.token)).await;
+        let res = app.get_user(&user, id).await;
         let body = json_of_422(res, case).await;
         assert!(
             has_entry(&body, &json!(["path", "id"]), None),
             "{case}: {body}"
         );
     }
-    let res = app.get("/users/abc", Some(&user.token)).await;
+    let res = app.get_user(&user, "abc").await;
     assert_422(res, json!(["path", "id"]), "int_parsing").await;
 }
 

@@ -8,25 +8,21 @@
 //!
 //! Every wait is bounded ([`BOUND`]), so a server that hangs fails the test instead of CI.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
-use api::{Application, Settings};
 use reqwest::{Client, Method};
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
     TransactionTrait,
 };
 use serde_json::{Value, json};
+use tests::{TestApp, TestUser, postgres_admin_url, serve, spawn_app_with};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-use crate::helpers::{SECRET, TestApp, TestUser, spawn_app_with};
 
 /// The pool's acquire timeout in these tests (`DATABASE_ACQUIRE_TIMEOUT_SECS`).
 const ACQUIRE: Duration = Duration::from_secs(1);
@@ -39,10 +35,6 @@ const LOCK_WAIT: Duration = Duration::from_secs(5);
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most any single wait in this module may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
-
-fn on_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
-}
 
 /// One HTTP exchange, timed.
 #[derive(Debug)]
@@ -232,7 +224,7 @@ fn db_name(app: &TestApp) -> String {
 }
 
 async fn admin() -> DatabaseConnection {
-    let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let url = postgres_admin_url().expect("TEST_DATABASE_URL");
     Database::connect(&url).await.expect("admin connection")
 }
 
@@ -505,40 +497,6 @@ async fn forward(mut client: TcpStream, target: SocketAddr, mut stalled: watch::
     std::future::pending::<()>().await;
 }
 
-/// A second server of our own (the helpers' server is bound to its own URL).
-struct Server {
-    address: String,
-    handle: ServerHandle,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-async fn serve(database_url: &str, extra: &[(&str, &str)]) -> Server {
-    let mut vars: HashMap<&str, &str> = [
-        ("DATABASE_URL", database_url),
-        ("PORT", "0"),
-        ("SECRET_KEY", SECRET),
-        ("BCRYPT_COST", "4"),
-        ("WORKERS", "1"),
-        ("DATABASE_CONNECT_TIMEOUT_SECS", "5"),
-        ("SHUTDOWN_TIMEOUT_SECS", "1"),
-    ]
-    .into_iter()
-    .collect();
-    vars.extend(extra.iter().copied());
-    let settings =
-        Settings::from_vars(|k| vars.get(k).map(|v| (*v).to_owned())).expect("valid settings");
-    let app = Application::build(settings).await.expect("server starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    Server { address, handle }
-}
-
 /// PostgreSQL: the network between server and database is cut (a proxy in between closes
 /// every connection and refuses new ones). Data routes answer 503 with `Retry-After` within
 /// the acquire timeout, never 500, never a hang; `/health` stays 200 and `/ready` is 503. When
@@ -550,7 +508,7 @@ async fn serve(database_url: &str, extra: &[(&str, &str)]) -> Server {
 /// lock is released before the busy timeout, the waiting write succeeds and all recovers.
 #[tokio::test]
 async fn database_out_of_reach_while_serving_gives_503_then_recovers() {
-    if !on_postgres() {
+    if postgres_admin_url().is_none() {
         let app = spawn_app_with(&[
             ("DATABASE_MAX_CONNECTIONS", "1"),
             ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
@@ -764,6 +722,8 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
     ])
     .await;
     let user = app.user("hangup").await;
+    // Raw sockets: an HTTP client neither sends half a body nor walks away from a request on
+    // purpose, and hanging up is the point here.
     let addr = app.address.trim_start_matches("http://").to_owned();
     let request = |title: &str| {
         let body = new_post(title).to_string();

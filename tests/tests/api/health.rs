@@ -2,8 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-
-use crate::helpers::{assert_detail, json_of, spawn_app};
+use tests::{PASSWORD, assert_detail, json_of, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn root_says_hello_world() {
@@ -90,10 +89,7 @@ async fn both_slash_spellings_answer_the_same() {
     let res = app
         .client
         .post(app.url("/login/"))
-        .form(&[
-            ("username", user.email.as_str()),
-            ("password", crate::helpers::PASSWORD),
-        ])
+        .form(&[("username", user.email.as_str()), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -195,7 +191,7 @@ async fn cors_allows_any_origin_by_default_and_answers_preflight() {
 
 #[tokio::test]
 async fn cors_origins_limit_who_is_allowed() {
-    let app = crate::helpers::spawn_app_with(&[("CORS_ORIGINS", "https://good.example")]).await;
+    let app = spawn_app_with(&[("CORS_ORIGINS", "https://good.example")]).await;
     let res = app
         .request(Method::GET, "/", None)
         .header("Origin", "https://good.example")

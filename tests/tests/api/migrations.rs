@@ -9,8 +9,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Database, DbBackend, EntityTrait,
     Statement,
 };
-
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use tests::{TestApp, json_of, spawn_app, spawn_app_with};
 
 fn tables_sql(backend: DbBackend) -> &'static str {
     match backend {
@@ -168,11 +167,9 @@ async fn entities_write_rows_that_the_api_reads() {
     .await
     .unwrap();
     let reader = app.user("reader").await;
-    let res = app
-        .get(&format!("/posts/{}", post.id), Some(&reader.token))
-        .await;
+    let res = app.get_post(&reader, post.id).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let body = crate::helpers::json_of(res).await;
+    let body = json_of(res).await;
     assert_eq!(body["Post"]["title"], "from the entity");
     assert_eq!(body["Post"]["owner"]["email"], "entity@example.com");
     assert_eq!(body["votes"], 1);
@@ -311,13 +308,10 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
 /// Where `pg_trgm` may not be created (here: a role without CREATE on the database), the
 /// trigram migrations log why and do nothing else: every migration is recorded, neither
 /// search index is there, and search still answers (by scanning).
+/// PostgreSQL only: SQLite has no such index at all.
 #[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn without_pg_trgm_the_search_index_is_skipped_and_search_still_works() {
-    if std::env::var("TEST_DATABASE_URL").map_or(true, |v| v.is_empty()) {
-        // PostgreSQL only: SQLite has no such index at all.
-        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL)");
-        return;
-    }
     let app = spawn_app_with(&[("AUTO_MIGRATE", "false")]).await;
     let role = format!(
         "posts_limited_{}_{}",

@@ -3,8 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use crate::helpers::{json_of, spawn_app, spawn_app_with};
+use tests::{json_of, spawn_app, spawn_app_with};
 
 fn request_id(res: &reqwest::Response) -> String {
     res.headers()
@@ -97,9 +96,9 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
     let app = spawn_app().await;
     let user = app.user("metrics").await;
     for _ in 0..3 {
-        assert_eq!(app.get("/posts/999", Some(&user.token)).await.status(), 404);
+        assert_eq!(app.get_post(&user, 999).await.status(), 404);
     }
-    assert_eq!(app.get("/posts/", Some(&user.token)).await.status(), 200);
+    assert_eq!(app.list_posts(&user, &[]).await.status(), 200);
     for path in ["/random/a", "/random/b", "/x/y/z"] {
         assert_eq!(app.get(path, None).await.status(), 404);
     }

@@ -1,45 +1,14 @@
 //! Posts: create, list (paging, search, drafts), read, latest, replace, patch, delete, and the
 //! order of checks 401 → 422 → 404 → 403.
 
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
-
-use crate::helpers::{TestApp, TestUser, assert_422, assert_detail, json_of, spawn_app};
+use tests::{
+    TestApp, TestUser, assert_422, assert_422_at, assert_detail, json_of, keys_in_order, spawn_app,
+};
 
 const FORBIDDEN: &str = "Not authorized to perform requested action";
-
-/// The keys of every JSON object in `raw`, in document order (nested objects flattened in
-/// place). `serde_json::Value` may sort keys, so the order is read from the text itself.
-fn keys_in_order(raw: &str) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            continue;
-        }
-        let mut s = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => {
-                    s.push(c);
-                    if let Some(escaped) = chars.next() {
-                        s.push(escaped);
-                    }
-                }
-                '"' => break,
-                _ => s.push(c),
-            }
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.peek() == Some(&':') {
-            keys.push(s);
-        }
-    }
-    keys
-}
 
 /// The key order of a Post: its own fields, then the owner's.
 const POST_KEYS: [&str; 10] = [
@@ -82,29 +51,12 @@ fn assert_utc_micros(ts: &Value) {
     );
 }
 
-/// Asserts a 422 with an entry at `loc`, whatever its type.
-async fn assert_422_at(res: Response, loc: Value, case: &str) {
-    let status = res.status().as_u16();
-    let body = json_of(res).await;
-    assert_eq!(status, 422, "{case}: {body}");
-    let entries = body["detail"].as_array().expect("detail is a list");
-    assert!(
-        entries.iter().any(|e| e["loc"] == loc),
-        "{case}: no entry at {loc} in {body}"
-    );
-}
-
 fn id_of(post: &Value) -> i64 {
     post["id"].as_i64().expect("post id")
 }
 
 async fn list(app: &TestApp, user: &TestUser, query: &[(&str, &str)]) -> Vec<Value> {
-    let res = app
-        .request(Method::GET, "/posts/", Some(&user.token))
-        .query(query)
-        .send()
-        .await
-        .expect("request");
+    let res = app.list_posts(user, query).await;
     assert_eq!(res.status(), StatusCode::OK, "list {query:?}");
     match json_of(res).await {
         Value::Array(items) => items,
@@ -128,10 +80,6 @@ fn titles(items: &[Value]) -> Vec<String> {
     t
 }
 
-async fn get_post(app: &TestApp, user: &TestUser, id: i64) -> Response {
-    app.get(&format!("/posts/{id}"), Some(&user.token)).await
-}
-
 fn not_found(id: impl std::fmt::Display) -> String {
     format!("post with id: {id} was not found")
 }
@@ -141,9 +89,8 @@ async fn create_post_returns_201_with_the_post_in_contract_order() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let res = app
-        .post_json(
-            "/posts/",
-            Some(&ann.token),
+        .create_post(
+            &ann,
             &json!({"title": "Hello", "content": "First post", "published": false}),
         )
         .await;
@@ -171,7 +118,7 @@ async fn create_post_returns_201_with_the_post_in_contract_order() {
         age.num_seconds().abs() < 120,
         "created_at is now-ish: {created}"
     );
-    let me = json_of(app.get("/users/me", Some(&ann.token)).await).await;
+    let me = json_of(app.me(&ann).await).await;
     assert_eq!(post["owner"], me, "owner is the caller as a User");
     assert_utc_micros(&post["owner"]["created_at"]);
 }
@@ -181,11 +128,7 @@ async fn create_post_defaults_published_to_true() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let res = app
-        .post_json(
-            "/posts/",
-            Some(&ann.token),
-            &json!({"title": "t", "content": "c"}),
-        )
+        .create_post(&ann, &json!({"title": "t", "content": "c"}))
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(json_of(res).await["published"], true);
@@ -197,9 +140,8 @@ async fn create_post_ignores_id_owner_created_at_and_votes_from_the_body() {
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
     let res = app
-        .post_json(
-            "/posts/",
-            Some(&ann.token),
+        .create_post(
+            &ann,
             &json!({
                 "title": "mine", "content": "c", "published": true,
                 "id": 4242, "owner_id": bob.id, "created_at": "2000-01-01T00:00:00+00:00",
@@ -214,12 +156,12 @@ async fn create_post_ignores_id_owner_created_at_and_votes_from_the_body() {
     assert_eq!(post["owner"]["id"], ann.id);
     assert_eq!(post["owner"]["email"], ann.email.as_str());
     assert!(!post["created_at"].as_str().unwrap().starts_with("2000"));
-    let res = get_post(&app, &ann, id_of(&post)).await;
+    let res = app.get_post(&ann, id_of(&post)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let got = json_of(res).await;
     assert_eq!(got["votes"], 0);
     assert_eq!(got["Post"], post);
-    assert_eq!(get_post(&app, &ann, 4242).await.status(), 404);
+    assert_eq!(app.get_post(&ann, 4242).await.status(), 404);
 }
 
 #[tokio::test]
@@ -240,11 +182,7 @@ async fn create_post_enforces_title_and_content_limits() {
     ];
     for (case, title, content) in ok {
         let res = app
-            .post_json(
-                "/posts/",
-                Some(&ann.token),
-                &json!({"title": title, "content": content}),
-            )
+            .create_post(&ann, &json!({"title": title, "content": content}))
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "{case}");
         let post = json_of(res).await;
@@ -320,7 +258,7 @@ async fn create_post_enforces_title_and_content_limits() {
         ),
     ];
     for (case, body, field, kind) in bad {
-        let res = app.post_json("/posts/", Some(&ann.token), &body).await;
+        let res = app.create_post(&ann, &body).await;
         match kind {
             Some(kind) => {
                 assert_422(res, json!(["body", field]), kind).await;
@@ -339,7 +277,7 @@ async fn list_posts_returns_post_with_votes_in_contract_order() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let post = app.post(&ann, "only", true).await;
-    let res = app.get("/posts/", Some(&ann.token)).await;
+    let res = app.list_posts(&ann, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let raw = res.text().await.unwrap();
     assert_eq!(keys_in_order(&raw), post_with_votes_keys(), "{raw}");
@@ -384,18 +322,15 @@ async fn list_and_get_count_votes_as_they_change() {
         votes(&list(&app, &ann, &[]).await),
         [(second, 1), (first, 3)]
     );
-    assert_eq!(json_of(get_post(&app, &cat, first).await).await["votes"], 3);
+    assert_eq!(json_of(app.get_post(&cat, first).await).await["votes"], 3);
     assert_eq!(app.vote(&bob, first, 0).await.status(), StatusCode::CREATED);
     assert_eq!(
         votes(&list(&app, &bob, &[]).await),
         [(second, 1), (first, 2)]
     );
-    assert_eq!(json_of(get_post(&app, &ann, first).await).await["votes"], 2);
-    assert_eq!(
-        json_of(get_post(&app, &ann, second).await).await["votes"],
-        1
-    );
-    let latest = json_of(app.get("/posts/latest", Some(&ann.token)).await).await;
+    assert_eq!(json_of(app.get_post(&ann, first).await).await["votes"], 2);
+    assert_eq!(json_of(app.get_post(&ann, second).await).await["votes"], 1);
+    let latest = json_of(app.latest_post(&ann).await).await;
     assert_eq!(
         (latest["Post"]["id"].as_i64(), &latest["votes"]),
         (Some(second), &json!(1))
@@ -481,9 +416,8 @@ async fn search_is_a_literal_case_insensitive_substring_of_the_title() {
         app.post(&ann, title, true).await;
     }
     // Content is not searched.
-    app.post_json(
-        "/posts/",
-        Some(&ann.token),
+    app.create_post(
+        &ann,
         &json!({"title": "unrelated", "content": "mixed case 100% a_b"}),
     )
     .await;
@@ -569,17 +503,17 @@ async fn drafts_are_listed_and_readable_only_by_their_owner() {
     assert_eq!(ids(&list(&app, &ann, &[]).await), [draft, public]);
     assert_eq!(ids(&list(&app, &bob, &[]).await), [bobs_draft, public]);
 
-    let res = get_post(&app, &ann, draft).await;
+    let res = app.get_post(&ann, draft).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(json_of(res).await["Post"]["published"], false);
-    assert_detail(get_post(&app, &bob, draft).await, 404, &not_found(draft)).await;
+    assert_detail(app.get_post(&bob, draft).await, 404, &not_found(draft)).await;
     assert_detail(
-        get_post(&app, &ann, bobs_draft).await,
+        app.get_post(&ann, bobs_draft).await,
         404,
         &not_found(bobs_draft),
     )
     .await;
-    assert_eq!(get_post(&app, &bob, public).await.status(), StatusCode::OK);
+    assert_eq!(app.get_post(&bob, public).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -588,7 +522,7 @@ async fn get_post_returns_post_with_votes_in_contract_order() {
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
     let post = app.post(&ann, "read me", true).await;
-    let res = get_post(&app, &bob, id_of(&post)).await;
+    let res = app.get_post(&bob, id_of(&post)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let raw = res.text().await.unwrap();
     assert_eq!(keys_in_order(&raw), post_with_votes_keys(), "{raw}");
@@ -603,7 +537,7 @@ async fn get_post_returns_404_for_ids_that_do_not_exist() {
     let ann = app.user("ann").await;
     app.post(&ann, "exists", true).await;
     for id in ["999", "2147483648", "9223372036854775807"] {
-        let res = app.get(&format!("/posts/{id}"), Some(&ann.token)).await;
+        let res = app.get_post(&ann, id).await;
         assert_detail(res, 404, &not_found(id)).await;
     }
 }
@@ -654,7 +588,7 @@ async fn latest_returns_the_newest_visible_post() {
     let newer = app.post(&bob, "newer", true).await;
     app.post(&ann, "ann's draft", false).await;
 
-    let res = app.get("/posts/latest", Some(&bob.token)).await;
+    let res = app.latest_post(&bob).await;
     assert_eq!(res.status(), StatusCode::OK);
     let raw = res.text().await.unwrap();
     assert_eq!(keys_in_order(&raw), post_with_votes_keys(), "{raw}");
@@ -665,7 +599,7 @@ async fn latest_returns_the_newest_visible_post() {
         "ann's draft is not bob's"
     );
 
-    let got = json_of(app.get("/posts/latest", Some(&ann.token)).await).await;
+    let got = json_of(app.latest_post(&ann).await).await;
     assert_eq!(
         got["Post"]["title"], "ann's draft",
         "ann sees her own draft"
@@ -677,10 +611,10 @@ async fn latest_is_404_when_no_post_is_visible() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
-    let res = app.get("/posts/latest", Some(&ann.token)).await;
+    let res = app.latest_post(&ann).await;
     assert_detail(res, 404, "post with id: latest was not found").await;
     app.post(&bob, "bob's draft", false).await;
-    let res = app.get("/posts/latest", Some(&ann.token)).await;
+    let res = app.latest_post(&ann).await;
     assert_detail(res, 404, "post with id: latest was not found").await;
 }
 
@@ -690,13 +624,11 @@ async fn put_replaces_the_whole_post_and_omitted_published_becomes_true() {
     let ann = app.user("ann").await;
     let post = app.post(&ann, "draft", false).await;
     let id = id_of(&post);
-    let path = format!("/posts/{id}");
 
     let res = app
-        .send_json(
-            Method::PUT,
-            &path,
-            Some(&ann.token),
+        .replace_post(
+            &ann,
+            id,
             &json!({"title": "new title", "content": "new content", "id": 99, "owner_id": 99}),
         )
         .await;
@@ -711,17 +643,16 @@ async fn put_replaces_the_whole_post_and_omitted_published_becomes_true() {
     assert_eq!(put, want, "id, owner and created_at are kept");
 
     let res = app
-        .send_json(
-            Method::PUT,
-            &path,
-            Some(&ann.token),
+        .replace_post(
+            &ann,
+            id,
             &json!({"title": "again", "content": "c", "published": false}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(json_of(res).await["published"], false);
 
-    let got = json_of(get_post(&app, &ann, id).await).await;
+    let got = json_of(app.get_post(&ann, id).await).await;
     assert_eq!(
         (
             &got["Post"]["title"],
@@ -732,12 +663,7 @@ async fn put_replaces_the_whole_post_and_omitted_published_becomes_true() {
     );
 
     let res = app
-        .send_json(
-            Method::PUT,
-            &path,
-            Some(&ann.token),
-            &json!({"title": "only title"}),
-        )
+        .replace_post(&ann, id, &json!({"title": "only title"}))
         .await;
     assert_422(res, json!(["body", "content"]), "missing").await;
 }
@@ -747,7 +673,7 @@ async fn patch_changes_only_the_fields_sent() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let post = app.post(&ann, "original", true).await;
-    let path = format!("/posts/{}", id_of(&post));
+    let id = id_of(&post);
     let mut want = post.clone();
     let steps = [
         ("empty object", json!({}), json!({})),
@@ -778,9 +704,7 @@ async fn patch_changes_only_the_fields_sent() {
         ),
     ];
     for (case, body, changes) in steps {
-        let res = app
-            .send_json(Method::PATCH, &path, Some(&ann.token), &body)
-            .await;
+        let res = app.patch_post(&ann, id, &body).await;
         assert_eq!(res.status(), StatusCode::OK, "{case}");
         let raw = res.text().await.unwrap();
         assert_eq!(keys_in_order(&raw), POST_KEYS, "{case}: {raw}");
@@ -789,7 +713,7 @@ async fn patch_changes_only_the_fields_sent() {
         }
         let got: Value = serde_json::from_str(&raw).unwrap();
         assert_eq!(got, want, "{case}");
-        let read = json_of(app.get(&path, Some(&ann.token)).await).await;
+        let read = json_of(app.get_post(&ann, id).await).await;
         assert_eq!(read["Post"], want, "{case}: stored");
     }
     let bad = [
@@ -808,12 +732,10 @@ async fn patch_changes_only_the_fields_sent() {
         ),
     ];
     for (case, body, field) in bad {
-        let res = app
-            .send_json(Method::PATCH, &path, Some(&ann.token), &body)
-            .await;
+        let res = app.patch_post(&ann, id, &body).await;
         assert_422_at(res, json!(["body", field]), case).await;
     }
-    let read = json_of(app.get(&path, Some(&ann.token)).await).await;
+    let read = json_of(app.get_post(&ann, id).await).await;
     assert_eq!(read["Post"], want, "rejected patches changed nothing");
 }
 
@@ -862,9 +784,9 @@ async fn changing_someone_elses_post_is_403_and_their_draft_404() {
             );
         }
     }
-    let got = json_of(get_post(&app, &ann, public_id).await).await;
+    let got = json_of(app.get_post(&ann, public_id).await).await;
     assert_eq!(got["Post"], public, "untouched");
-    let got = json_of(get_post(&app, &ann, draft_id).await).await;
+    let got = json_of(app.get_post(&ann, draft_id).await).await;
     assert_eq!(got["Post"], draft, "untouched");
 }
 
@@ -874,29 +796,13 @@ async fn delete_returns_204_with_an_empty_body_and_the_post_is_gone() {
     let ann = app.user("ann").await;
     let keep = id_of(&app.post(&ann, "keep", true).await);
     let gone = id_of(&app.post(&ann, "gone", false).await);
-    let path = format!("/posts/{gone}");
-    let res = app
-        .request(Method::DELETE, &path, Some(&ann.token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_post(&ann, gone).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(res.text().await.unwrap(), "");
-    assert_detail(
-        app.get(&path, Some(&ann.token)).await,
-        404,
-        &not_found(gone),
-    )
-    .await;
-    let res = app
-        .request(Method::DELETE, &path, Some(&ann.token))
-        .send()
-        .await
-        .unwrap();
+    assert_detail(app.get_post(&ann, gone).await, 404, &not_found(gone)).await;
+    let res = app.delete_post(&ann, gone).await;
     assert_detail(res, 404, &not_found(gone)).await;
-    let res = app
-        .send_json(Method::PATCH, &path, Some(&ann.token), &json!({}))
-        .await;
+    let res = app.patch_post(&ann, gone, &json!({})).await;
     assert_detail(res, 404, &not_found(gone)).await;
     assert_eq!(ids(&list(&app, &ann, &[]).await), [keep]);
 }
@@ -911,11 +817,7 @@ async fn deleting_a_post_deletes_its_votes() {
     for (voter, post) in [(&ann, gone), (&bob, gone), (&bob, kept)] {
         assert_eq!(app.vote(voter, post, 1).await.status(), StatusCode::CREATED);
     }
-    let res = app
-        .request(Method::DELETE, &format!("/posts/{gone}"), Some(&ann.token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_post(&ann, gone).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     let backend = app.backend();
@@ -933,7 +835,7 @@ async fn deleting_a_post_deletes_its_votes() {
     };
     assert_eq!(count(gone).await, 0, "the deleted post's votes are gone");
     assert_eq!(count(kept).await, 1, "other votes stay");
-    assert_eq!(json_of(get_post(&app, &bob, kept).await).await["votes"], 1);
+    assert_eq!(json_of(app.get_post(&bob, kept).await).await["votes"], 1);
     assert_detail(app.vote(&bob, gone, 0).await, 404, &not_found(gone)).await;
 }
 
@@ -1013,17 +915,9 @@ async fn checks_run_in_order_401_422_404_403() {
         .await
         .unwrap();
     assert_detail(res, 401, "Not authenticated").await;
-    let res = app
-        .request(Method::DELETE, "/posts/abc", Some(&bob.token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_post(&bob, "abc").await;
     assert_422_at(res, json!(["path", "id"]), "DELETE bad id").await;
-    let res = app
-        .request(Method::DELETE, "/posts/999", Some(&bob.token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_post(&bob, 999).await;
     assert_detail(res, 404, &not_found(999)).await;
 
     let res = app
@@ -1051,21 +945,13 @@ async fn list_query_parameters_are_validated() {
         ("skip", "2.0", "int_parsing"),
     ];
     for (name, value, kind) in cases {
-        let res = app
-            .request(Method::GET, "/posts/", Some(&ann.token))
-            .query(&[(name, value)])
-            .send()
-            .await
-            .unwrap();
+        let res = app.list_posts(&ann, &[(name, value)]).await;
         assert_eq!(res.status(), 422, "{name}={value:?}");
         assert_422(res, json!(["query", name]), kind).await;
     }
     let res = app
-        .request(Method::GET, "/posts/", Some(&ann.token))
-        .query(&[("limit", "-1"), ("skip", "x")])
-        .send()
-        .await
-        .unwrap();
+        .list_posts(&ann, &[("limit", "-1"), ("skip", "x")])
+        .await;
     let body = assert_422(res, json!(["query", "limit"]), "greater_than_equal").await;
     assert!(
         body["detail"]
@@ -1076,33 +962,19 @@ async fn list_query_parameters_are_validated() {
         "one entry per problem: {body}"
     );
 
-    let res = app
-        .request(Method::GET, "/posts/", Some(&ann.token))
-        .query(&[("search", "s".repeat(201))])
-        .send()
-        .await
-        .unwrap();
+    let term = "s".repeat(201);
+    let res = app.list_posts(&ann, &[("search", term.as_str())]).await;
     assert_422(res, json!(["query", "search"]), "string_too_long").await;
     for (case, term) in [
         ("200 ascii", "s".repeat(200)),
         ("200 two-byte characters", "é".repeat(200)),
     ] {
-        let res = app
-            .request(Method::GET, "/posts/", Some(&ann.token))
-            .query(&[("search", term)])
-            .send()
-            .await
-            .unwrap();
+        let res = app.list_posts(&ann, &[("search", term.as_str())]).await;
         assert_eq!(res.status(), StatusCode::OK, "search of {case}");
         assert_eq!(json_of(res).await, json!([]), "{case}");
     }
     for (name, value) in [("limit", "0"), ("limit", "100"), ("skip", "0")] {
-        let res = app
-            .request(Method::GET, "/posts/", Some(&ann.token))
-            .query(&[(name, value)])
-            .send()
-            .await
-            .unwrap();
+        let res = app.list_posts(&ann, &[(name, value)]).await;
         assert_eq!(res.status(), StatusCode::OK, "{name}={value}");
     }
 }
@@ -1164,7 +1036,7 @@ async fn every_posts_route_needs_a_bearer_token() {
         );
         assert_detail(res, 401, "Could not validate credentials").await;
     }
-    let got = json_of(get_post(&app, &ann, id).await).await;
+    let got = json_of(app.get_post(&ann, id).await).await;
     assert_eq!(
         (&got["Post"]["title"], &got["votes"]),
         (&json!("exists"), &json!(0))

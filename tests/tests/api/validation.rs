@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-
-use crate::helpers::{PASSWORD, TestApp, assert_422, assert_detail, json_of, spawn_app};
+use tests::{
+    PASSWORD, TestApp, assert_422, assert_detail, assert_only_missing, has_entry, json_of,
+    json_of_422, spawn_app,
+};
 
 /// One JSON route and the token it needs.
 struct Route {
@@ -69,60 +71,6 @@ async fn post_with(app: &TestApp, route: &Route, field: &str, value: Value) -> R
     body[field] = value;
     app.post_json(route.path, route.token.as_deref(), &body)
         .await
-}
-
-/// Asserts a 422 in the contract's shape, echoing no input; returns its body.
-pub(crate) async fn json_of_422(res: Response, case: &str) -> Value {
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    let body: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{case}: not JSON ({e}): {text}"));
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}: {body}");
-    let entries = body
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o| o["detail"].as_array())
-        .unwrap_or_else(|| panic!("{case}: body is {{\"detail\": [...]}}: {body}"));
-    assert!(!entries.is_empty(), "{case}: {body}");
-    for e in entries {
-        assert!(
-            e["type"].is_string() && e["msg"].is_string(),
-            "{case}: entry has type and msg: {e}"
-        );
-        let loc = e["loc"].as_array().expect("loc is a list");
-        assert!(
-            loc.first()
-                .and_then(Value::as_str)
-                .is_some_and(|l| ["body", "query", "path"].contains(&l)),
-            "{case}: loc starts with body, query or path: {e}"
-        );
-        assert!(e.get("input").is_none(), "{case}: echoes input: {body}");
-    }
-    body
-}
-
-/// Whether the 422 `body` has an entry at `loc` (of type `kind`, if given).
-pub(crate) fn has_entry(body: &Value, loc: &Value, kind: Option<&str>) -> bool {
-    body["detail"].as_array().is_some_and(|entries| {
-        entries
-            .iter()
-            .any(|e| &e["loc"] == loc && kind.is_none_or(|k| e["type"] == k))
-    })
-}
-
-/// Asserts that the 422 `body` reports each of `missing` as missing, and nothing else.
-pub(crate) fn assert_only_missing(body: &Value, missing: &[&str], case: &str) {
-    for name in missing {
-        assert!(
-            has_entry(body, &json!(["body", name]), Some("missing")),
-            "{case}: no missing {name} in {body}"
-        );
-    }
-    assert_eq!(
-        body["detail"].as_array().map(Vec::len),
-        Some(missing.len()),
-        "{case}: one entry per problem in {body}"
-    );
 }
 
 /// Asserts a 422 whose entries all sit under `"body"`.
@@ -492,13 +440,7 @@ async fn a_nul_character_in_any_string_is_422_never_500() {
         ("username", "nul\u{0}@example.com", PASSWORD),
         ("password", "nul@example.com", "pass\u{0}word-123"),
     ] {
-        let res = app
-            .client
-            .post(app.url("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .expect("request");
+        let res = app.login(username, password).await;
         let body = json_of_422(res, field).await;
         assert!(
             has_entry(&body, &json!(["body", field]), None),
@@ -705,7 +647,8 @@ async fn a_body_over_64_kib_is_413() {
 }
 
 /// Sends `body` to `path` chunked (no `Content-Length`) over a raw connection; returns the
-/// status code and the whole response text.
+/// status code and the whole response text. Raw, because the framing is the point: reqwest
+/// chooses it itself, and sends a body it has whole with a `Content-Length`.
 async fn post_chunked(
     app: &TestApp,
     path: &str,
@@ -942,13 +885,7 @@ async fn no_response_ever_contains_the_submitted_password() {
         ("login, no username", vec![("password", secret)]),
     ];
     for (case, fields) in forms {
-        let res = app
-            .client
-            .post(app.url("/login"))
-            .form(&fields)
-            .send()
-            .await
-            .expect("request");
+        let res = app.login_form(&fields).await;
         responses.push((case.to_owned(), res));
     }
     let res = app
