@@ -3,99 +3,79 @@
 //!
 //! Each test runs the real binary against a database of its own: a fresh SQLite file, or,
 //! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database created (and dropped) through
-//! it. HTTP is spoken by hand over `std::net` (the api crate has no HTTP client), and every
-//! wait is bounded so a failure can never hang CI.
+//! it. Every wait is bounded so a failure can never hang CI.
 
 // Test code: a failed unwrap or expect is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, LazyLock, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use reqwest::{Client, Method};
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
-
-use common::{PgDatabase, TempDir, api_binary, block_on, capture, free_port, sigterm, unique};
+use tests::{
+    TempDir, TestDatabase, api_binary, block_on, capture, free_port, send_sync, sigterm,
+    sync_client, unique,
+};
 
 /// The most any single wait may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
 const PASSWORD: &str = "correct-horse-battery";
 
-/// A database of the test's own: a SQLite file in a scratch directory, or a PostgreSQL
-/// database created through `TEST_DATABASE_URL`, dropped on drop.
-struct TestDb {
-    url: String,
-    postgres: Option<PgDatabase>,
-    _dir: TempDir,
+/// Every request of these tests but the raw ones of [`SlowUpload`]: each on a connection of
+/// its own, as the load of a real fleet of clients would be.
+static HTTP: LazyLock<Client> = LazyLock::new(|| sync_client(BOUND));
+
+/// A database of the test's own (see [`TestDatabase`]).
+fn test_db() -> TestDatabase {
+    block_on(TestDatabase::create("posts_process"))
 }
 
-impl TestDb {
-    fn new() -> Self {
-        let dir = TempDir::new("posts-process");
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(admin_url) if !admin_url.is_empty() => {
-                let postgres = block_on(PgDatabase::create(&admin_url, "posts_process"));
-                TestDb {
-                    url: postgres.url.clone(),
-                    postgres: Some(postgres),
-                    _dir: dir,
-                }
-            }
-            _ => TestDb {
-                url: dir.sqlite_url(),
-                postgres: None,
-                _dir: dir,
-            },
-        }
-    }
-
-    /// Every post as `(id, title, content)`, read directly from the database.
-    fn posts(&self) -> Vec<(i64, String, String)> {
-        block_on(async {
-            let db = Database::connect(&self.url).await.expect("connect");
-            let backend = db.get_database_backend();
-            let rows = db
-                .query_all_raw(Statement::from_string(
-                    backend,
-                    "SELECT CAST(id AS BIGINT) AS id, title, content FROM posts ORDER BY id",
-                ))
+/// Every post as `(id, title, content)`, read directly from the database.
+fn posts(database: &TestDatabase) -> Vec<(i64, String, String)> {
+    block_on(async {
+        let db = Database::connect(database.url()).await.expect("connect");
+        let backend = db.get_database_backend();
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT CAST(id AS BIGINT) AS id, title, content FROM posts ORDER BY id",
+            ))
+            .await
+            .expect("read posts");
+        if backend == DbBackend::Sqlite {
+            let check = db
+                .query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
                 .await
-                .expect("read posts");
-            if backend == DbBackend::Sqlite {
-                let check = db
-                    .query_one_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
-                    .await
-                    .expect("integrity check")
-                    .expect("a row")
-                    .try_get_by_index::<String>(0)
-                    .expect("text");
-                assert_eq!(check, "ok", "SQLite integrity check");
-            }
-            db.close().await.ok();
-            rows.iter()
-                .map(|r| {
-                    (
-                        r.try_get::<i64>("", "id").expect("id"),
-                        r.try_get::<String>("", "title").expect("title"),
-                        r.try_get::<String>("", "content").expect("content"),
-                    )
-                })
-                .collect()
-        })
-    }
+                .expect("integrity check")
+                .expect("a row")
+                .try_get_by_index::<String>(0)
+                .expect("text");
+            assert_eq!(check, "ok", "SQLite integrity check");
+        }
+        db.close().await.ok();
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get::<i64>("", "id").expect("id"),
+                    r.try_get::<String>("", "title").expect("title"),
+                    r.try_get::<String>("", "content").expect("content"),
+                )
+            })
+            .collect()
+    })
 }
 
 /// The server binary, started with a clean environment in a directory without `.env`.
 fn command(database_url: &str, vars: &[(&str, &str)], dir: &Path) -> Command {
-    let mut cmd = api_binary(dir);
+    let mut cmd = api_binary(env!("CARGO_BIN_EXE_api"), dir);
     cmd.env("DATABASE_URL", database_url)
         .env("PORT", "0")
         .env("SECRET_KEY", "process-test-secret-key-0123456789abcdef")
@@ -122,7 +102,7 @@ impl Server {
     /// Starts the binary and waits (at most `bound`) until it listens.
     fn start(database_url: &str, vars: &[(&str, &str)], bound: Duration) -> Server {
         let dir = TempDir::new("posts-process");
-        let mut child = command(database_url, vars, &dir.0)
+        let mut child = command(database_url, vars, dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -180,23 +160,13 @@ impl Server {
     /// Registers a user and logs in; returns the token.
     fn user(&self, name: &str) -> String {
         let email = format!("{name}@example.com");
-        let body = json!({"email": email, "password": PASSWORD}).to_string();
+        let body = json!({"email": email, "password": PASSWORD});
         let (status, _) =
-            request(self.addr(), "POST", "/users/", None, Some(&body)).expect("register");
+            request(self.addr(), Method::POST, "/users/", None, Some(&body)).expect("register");
         assert_eq!(status, 201, "register");
-        let form = format!("username={email}&password={PASSWORD}");
-        let mut s = connect(self.addr()).expect("connect");
-        let head = head(
-            "POST",
-            "/login",
-            None,
-            "application/x-www-form-urlencoded",
-            form.len(),
-            false,
-        );
-        s.write_all(format!("{head}{form}").as_bytes())
-            .expect("send");
-        let (status, body) = read_response(&mut s).expect("login");
+        let form = [("username", email.as_str()), ("password", PASSWORD)];
+        let login = HTTP.post(format!("http://{}/login", self.addr()));
+        let (status, body) = send_sync(login.form(&form)).expect("login");
         assert_eq!(status, 200, "login: {body}");
         let json: Value = serde_json::from_str(&body).expect("JSON");
         json["access_token"].as_str().expect("token").to_owned()
@@ -211,6 +181,27 @@ impl Drop for Server {
         }
     }
 }
+
+/// One request on a connection of its own: status and body, or what cut it off.
+fn request(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    json_body: Option<&Value>,
+) -> reqwest::Result<(u16, String)> {
+    let mut req = HTTP.request(method, format!("http://{addr}{path}"));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    if let Some(body) = json_body {
+        req = req.json(body);
+    }
+    send_sync(req)
+}
+
+// Raw HTTP over `std::net`, for [`SlowUpload`] alone: a client that stops halfway through a
+// body is the point there, and no HTTP client does that on purpose.
 
 fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let s = TcpStream::connect_timeout(&addr, BOUND)?;
@@ -274,34 +265,19 @@ fn read_response(s: &mut TcpStream) -> std::io::Result<(u16, String)> {
     Ok((status, body))
 }
 
-/// One request on a connection of its own (`Connection: close`).
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    json_body: Option<&str>,
-) -> std::io::Result<(u16, String)> {
-    let mut s = connect(addr)?;
-    let body = json_body.unwrap_or("");
-    let head = head(method, path, token, "application/json", body.len(), false);
-    s.write_all(format!("{head}{body}").as_bytes())?;
-    read_response(&mut s)
-}
-
 fn content_of(title: &str) -> String {
     format!("{title}: {}", "0123456789".repeat(100))
 }
 
-fn post_body(title: &str) -> String {
-    json!({"title": title, "content": content_of(title), "published": true}).to_string()
+fn post_body(title: &str) -> Value {
+    json!({"title": title, "content": content_of(title), "published": true})
 }
 
 /// Runs the binary to completion (at most [`BOUND`]): exit status, stderr, time taken.
 fn run_to_exit(database_url: &str, vars: &[(&str, &str)]) -> (ExitStatus, String, Duration) {
     let dir = TempDir::new("posts-process");
     let start = Instant::now();
-    let mut child = command(database_url, vars, &dir.0)
+    let mut child = command(database_url, vars, dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -460,11 +436,11 @@ fn pipe(from: &TcpStream, to: &TcpStream) {
 /// SQLite: the file's directory appears 1.5 s after the server started.
 #[test]
 fn a_database_that_comes_up_within_the_connect_timeout_is_waited_for() {
-    let db = TestDb::new();
+    let db = test_db();
     let late = Duration::from_millis(1500);
-    let (url, opener): (String, thread::JoinHandle<Box<dyn Send>>) = match &db.postgres {
-        Some(_) => {
-            let mut url = url::Url::parse(&db.url).expect("URL");
+    let (url, opener): (String, thread::JoinHandle<Box<dyn Send>>) = match &db {
+        TestDatabase::Postgres(_) => {
+            let mut url = url::Url::parse(db.url()).expect("URL");
             let target = resolve(url.host_str().expect("host"), url.port().unwrap_or(5432));
             let port = free_port();
             url.set_host(Some("127.0.0.1")).expect("host");
@@ -475,13 +451,13 @@ fn a_database_that_comes_up_within_the_connect_timeout_is_waited_for() {
             });
             (url.to_string(), opener)
         }
-        None => {
+        TestDatabase::Sqlite { .. } => {
             // Not created yet: the opener creates it, late.
-            let dir = TempDir(std::env::temp_dir().join(unique("late-dir")));
+            let dir = TempDir::planned("late-dir");
             let url = dir.sqlite_url();
             let opener = thread::spawn(move || {
                 thread::sleep(late);
-                std::fs::create_dir_all(&dir.0).expect("create the directory");
+                std::fs::create_dir_all(dir.path()).expect("create the directory");
                 Box::new(dir) as Box<dyn Send>
             });
             (url, opener)
@@ -502,12 +478,12 @@ fn a_database_that_comes_up_within_the_connect_timeout_is_waited_for() {
         took >= late,
         "started after {took:?}, before the database was up"
     );
-    let (status, body) = request(server.addr(), "GET", "/ready", None, None).expect("ready");
+    let (status, body) = request(server.addr(), Method::GET, "/ready", None, None).expect("ready");
     assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
     let token = server.user("late");
     let (status, _) = request(
         server.addr(),
-        "POST",
+        Method::POST,
         "/posts/",
         Some(&token),
         Some(&post_body("late")),
@@ -541,7 +517,7 @@ impl SlowUpload {
         stream.write_all(probe.as_bytes()).expect("send probe");
         let (status, _) = read_response(&mut stream).expect("probe answered");
         assert_eq!(status, 200);
-        let body = post_body(title).into_bytes();
+        let body = post_body(title).to_string().into_bytes();
         let head = head(
             "POST",
             "/posts/",
@@ -565,12 +541,13 @@ impl SlowUpload {
             .stream
             .write_all(&self.rest)
             .and_then(|()| read_response(&mut self.stream));
-        (self.title, result)
+        (self.title, result.map_err(|e| e.to_string()))
     }
 }
 
-/// A post's title and what its POST was answered: status and body, or an I/O error.
-type Outcome = (String, std::io::Result<(u16, String)>);
+/// A post's title and what its POST was answered: status and body, or the error that cut it
+/// off.
+type Outcome = (String, Result<(u16, String), String>);
 
 /// Writers posting in a loop on fresh connections until told to stop or the server is gone;
 /// each records what it was answered.
@@ -592,11 +569,12 @@ fn write_load(
                     let title = format!("load {w}-{i}");
                     let result = request(
                         addr,
-                        "POST",
+                        Method::POST,
                         "/posts/",
                         Some(&token),
                         Some(&post_body(&title)),
-                    );
+                    )
+                    .map_err(|e| e.to_string());
                     let gone = result.is_err();
                     results.push((title, result));
                     if gone {
@@ -610,8 +588,8 @@ fn write_load(
 }
 
 /// Every title answered 201 is in the database, once, whole; and no row is torn.
-fn assert_acknowledged_writes_kept(db: &TestDb, acknowledged: &[String]) {
-    let posts = db.posts();
+fn assert_acknowledged_writes_kept(db: &TestDatabase, acknowledged: &[String]) {
+    let posts = posts(db);
     for title in acknowledged {
         let found: Vec<_> = posts.iter().filter(|(_, t, _)| t == title).collect();
         assert_eq!(found.len(), 1, "acknowledged post {title:?} is there once");
@@ -627,8 +605,8 @@ fn assert_acknowledged_writes_kept(db: &TestDb, acknowledged: &[String]) {
 /// `SHUTDOWN_TIMEOUT_SECS`) and successfully; every acknowledged write is in the database.
 #[test]
 fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
-    let db = TestDb::new();
-    let mut server = Server::start(&db.url, &[("SHUTDOWN_TIMEOUT_SECS", "10")], BOUND);
+    let db = test_db();
+    let mut server = Server::start(db.url(), &[("SHUTDOWN_TIMEOUT_SECS", "10")], BOUND);
     let addr = server.addr();
     let token = server.user("sigterm");
 
@@ -710,8 +688,8 @@ fn sigterm_finishes_requests_in_flight_and_refuses_new_connections() {
 /// waits for it only `SHUTDOWN_TIMEOUT_SECS`, then exits; the request writes nothing.
 #[test]
 fn sigterm_exits_within_the_shutdown_timeout_despite_a_stalled_request() {
-    let db = TestDb::new();
-    let mut server = Server::start(&db.url, &[("SHUTDOWN_TIMEOUT_SECS", "1")], BOUND);
+    let db = test_db();
+    let mut server = Server::start(db.url(), &[("SHUTDOWN_TIMEOUT_SECS", "1")], BOUND);
     let token = server.user("stalled");
     let upload = SlowUpload::begin(server.addr(), &token, "never finished");
     thread::sleep(Duration::from_millis(100));
@@ -737,15 +715,15 @@ fn sigterm_exits_within_the_shutdown_timeout_despite_a_stalled_request() {
         result.is_err(),
         "a stalled request has no answer: {result:?}"
     );
-    assert!(db.posts().is_empty(), "the stalled request wrote nothing");
+    assert!(posts(&db).is_empty(), "the stalled request wrote nothing");
 }
 
 /// `kill -9` under a write load, then a restart on the same database: every POST /posts/
 /// answered 201 is there, whole; nothing is torn; the server starts and serves again.
 #[test]
 fn kill_9_under_write_load_loses_no_acknowledged_write() {
-    let db = TestDb::new();
-    let mut server = Server::start(&db.url, &[], BOUND);
+    let db = test_db();
+    let mut server = Server::start(db.url(), &[], BOUND);
     let addr = server.addr();
     let token = server.user("killed");
     let stop = Arc::new(AtomicBool::new(false));
@@ -776,12 +754,12 @@ fn kill_9_under_write_load_loses_no_acknowledged_write() {
         "the writers were still writing when the server died"
     );
 
-    let restarted = Server::start(&db.url, &[], BOUND);
-    let (status, _) = request(restarted.addr(), "GET", "/ready", None, None).expect("ready");
+    let restarted = Server::start(db.url(), &[], BOUND);
+    let (status, _) = request(restarted.addr(), Method::GET, "/ready", None, None).expect("ready");
     assert_eq!(status, 200);
     let (status, body) = request(
         restarted.addr(),
-        "GET",
+        Method::GET,
         "/posts/?limit=100",
         Some(&token),
         None,
@@ -804,8 +782,8 @@ fn kill_9_under_write_load_loses_no_acknowledged_write() {
 #[cfg(target_os = "linux")]
 #[test]
 fn bcrypt_runs_on_lowered_priority_threads() {
-    let db = TestDb::new();
-    let server = Server::start(&db.url, &[], BOUND);
+    let db = test_db();
+    let server = Server::start(db.url(), &[], BOUND);
     server.user("nice"); // a registration and a login: two hashes on the blocking pool
     // (name, nice value, the time slice it asked for in ns where the kernel shows one)
     let threads: Vec<(String, i64, Option<u64>)> =
