@@ -90,12 +90,19 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
     let text = std::fs::read_to_string(&log_path).expect("read log");
     drop(dir);
 
+    assert_no_secrets(&text, &token);
+    assert_one_line_per_request(&text, requests);
+}
+
+/// Neither a password (right or wrong, as typed or form-encoded), a bcrypt hash, a token (or
+/// its signature), nor the signing key is anywhere in the log.
+fn assert_no_secrets(text: &str, token: &str) {
     for (what, secret) in [
         ("the password", PASSWORD),
         ("the wrong password", "wrong password 99"),
         ("the wrong password, form-encoded", "wrong+password+99"),
         ("a bcrypt hash", "$2b$"),
-        ("the token", token.as_str()),
+        ("the token", token),
         (
             "the token's signature",
             token.rsplit('.').next().unwrap_or("-"),
@@ -105,6 +112,11 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
     ] {
         assert!(!text.contains(secret), "the log shows {what}:\n{text}");
     }
+}
+
+/// One access-log line per request, each with a request id; the id a client sent is on that
+/// request's access line and on the lines written while it was handled.
+fn assert_one_line_per_request(text: &str, requests: usize) {
     let access_lines: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("INFO  actix_web::middleware::logger"))

@@ -5,6 +5,9 @@
 //! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database created (and dropped) through
 //! it. Every wait is bounded so a failure can never hang CI. This file holds what the test
 //! modules share: that database, the server process, and requests to it.
+//!
+//! A test runs past ~50 lines only where its table of cases, or the steps of its scenario,
+//! read best in one place.
 
 // Test code: a failed unwrap or expect is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

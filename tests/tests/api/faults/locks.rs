@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::Value;
-use tests::spawn_app_with;
+use tests::{TestApp, TestUser, spawn_app_with};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -78,37 +78,21 @@ async fn a_locked_table_gives_prompt_503s_and_recovers() {
 /// nothing, an abandoned complete request writes its whole row or nothing.
 #[tokio::test]
 async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
-    const MAX: usize = 2;
     let app = spawn_app_with(&[
         ("DATABASE_MAX_CONNECTIONS", "2"),
         ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
     ])
     .await;
     let user = app.user("hangup").await;
-    // Raw sockets: an HTTP client neither sends half a body nor walks away from a request on
-    // purpose, and hanging up is the point here.
-    let addr = app.address.trim_start_matches("http://").to_owned();
-    let request = |title: &str| {
-        let body = new_post(title).to_string();
-        let head = format!(
-            "POST /posts/ HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            user.token,
-            body.len()
-        );
-        (head, body)
-    };
-    let connect = || async {
-        tokio::time::timeout(BOUND, TcpStream::connect(&addr))
-            .await
-            .expect("connect in time")
-            .expect("connect")
+    let client = HangingUpClient {
+        addr: app.address.trim_start_matches("http://").to_owned(),
+        token: user.token.clone(),
     };
 
     // Half a body, then gone; and headers only, then gone.
-    for i in 0..2 * MAX {
-        let (head, body) = request(&format!("partial {i}"));
-        let mut s = connect().await;
+    for i in 0..2 * POOL {
+        let (head, body) = client.request(&format!("partial {i}"));
+        let mut s = client.connect().await;
         s.write_all(head.as_bytes()).await.expect("send head");
         if i % 2 == 0 {
             s.write_all(&body.as_bytes()[..body.len() / 2])
@@ -122,9 +106,9 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
     // Whole requests, abandoned while they wait for the lock (or for a connection).
     let (_conn, lock) = hold_lock(&app).await;
     let mut abandoned = Vec::new();
-    for i in 0..2 * MAX {
-        let (head, body) = request(&format!("abandoned {i}"));
-        let mut s = connect().await;
+    for i in 0..2 * POOL {
+        let (head, body) = client.request(&format!("abandoned {i}"));
+        let mut s = client.connect().await;
         s.write_all(format!("{head}{body}").as_bytes())
             .await
             .expect("send");
@@ -138,16 +122,54 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
     // over once the acquire timeout has passed.
     tokio::time::sleep(ACQUIRE + Duration::from_millis(500)).await;
 
-    // The pool's every connection, held at once: each request waits for the lock while
-    // holding one, for longer than the acquire timeout. A leaked connection would leave one
-    // of them without a connection: 503.
-    let (_conn, lock) = hold_lock(&app).await;
+    assert_whole_pool_serves(&app, &user).await;
+    assert_no_half_rows(&app).await;
+}
+
+/// `DATABASE_MAX_CONNECTIONS` of the hang-up test.
+const POOL: usize = 2;
+
+/// Speaks raw HTTP: an HTTP client neither sends half a body nor walks away from a request on
+/// purpose, and hanging up is the point here.
+struct HangingUpClient {
+    /// `127.0.0.1:<port>`.
+    addr: String,
+    token: String,
+}
+
+impl HangingUpClient {
+    /// The head and body of a `POST /posts/` of `title`.
+    fn request(&self, title: &str) -> (String, String) {
+        let body = new_post(title).to_string();
+        let head = format!(
+            "POST /posts/ HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            self.token,
+            body.len()
+        );
+        (head, body)
+    }
+
+    async fn connect(&self) -> TcpStream {
+        tokio::time::timeout(BOUND, TcpStream::connect(&self.addr))
+            .await
+            .expect("connect in time")
+            .expect("connect")
+    }
+}
+
+/// The pool's every connection, held at once: each request waits for the lock while holding
+/// one, for longer than the acquire timeout. A leaked connection would leave one of them
+/// without a connection: 503.
+async fn assert_whole_pool_serves(app: &TestApp, user: &TestUser) {
+    let (_conn, lock) = hold_lock(app).await;
     let held = Instant::now();
     let token = Some(user.token.as_str());
-    let concurrent: Vec<_> = (0..MAX)
+    let concurrent: Vec<_> = (0..POOL)
         .map(|i| {
             spawn_call(
-                &app,
+                app,
                 Method::POST,
                 "/posts/",
                 token,
@@ -165,7 +187,11 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
         assert_eq!(title, format!("capacity {i}"), "{r:?}");
     }
     assert!(held.elapsed() >= ACQUIRE);
+}
 
+/// No abandoned body was written, no row is torn, each capacity post is there once and each
+/// abandoned complete request at most once.
+async fn assert_no_half_rows(app: &TestApp) {
     let rows = rows(&app.db).await;
     for (title, content) in &rows {
         assert!(
@@ -174,11 +200,11 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
         );
         assert_eq!(content, &content_of(title), "a torn row: {title}");
     }
-    for i in 0..MAX {
+    for i in 0..POOL {
         let title = format!("capacity {i}");
         assert_eq!(rows.iter().filter(|(t, _)| *t == title).count(), 1);
     }
-    for i in 0..2 * MAX {
+    for i in 0..2 * POOL {
         let title = format!("abandoned {i}");
         assert!(rows.iter().filter(|(t, _)| *t == title).count() <= 1);
     }
