@@ -1,17 +1,18 @@
 //! The `api` command line: its subcommands, the committed OpenAPI document, `migrate` and
 //! `healthcheck`, run as a user or a container would run them.
 
-mod common;
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TempDir, api_binary, free_port};
+use tests::{TempDir, api_binary, free_port};
 
 /// The binary, run in `dir` with only these variables (no `.env` of the checkout applies).
 fn api(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut cmd = api_binary(dir);
+    let mut cmd = api_binary(env!("CARGO_BIN_EXE_api"), dir);
     cmd.envs(vars.iter().copied());
     cmd
 }
@@ -27,25 +28,25 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn help_lists_every_subcommand() {
     let dir = TempDir::new("posts-cli-help");
-    let out = run(api(&dir.0, &[]).arg("--help"));
+    let out = run(api(dir.path(), &[]).arg("--help"));
     assert!(out.status.success());
     let help = text(&out.stdout);
     for word in ["serve", "migrate", "openapi", "healthcheck"] {
         assert!(help.contains(word), "--help lists {word}:\n{help}");
     }
-    let out = run(api(&dir.0, &[]).args(["migrate", "--help"]));
+    let out = run(api(dir.path(), &[]).args(["migrate", "--help"]));
     let help = text(&out.stdout);
     for word in ["up", "down", "status", "fresh", "refresh", "reset"] {
         assert!(help.contains(word), "migrate --help lists {word}:\n{help}");
     }
-    let out = run(api(&dir.0, &[]).arg("no-such-command"));
+    let out = run(api(dir.path(), &[]).arg("no-such-command"));
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
 }
 
 #[test]
 fn the_committed_openapi_json_is_what_the_code_generates() {
     let dir = TempDir::new("posts-cli-openapi");
-    let out = run(api(&dir.0, &[]).arg("openapi"));
+    let out = run(api(dir.path(), &[]).arg("openapi"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi.json");
     let committed = std::fs::read_to_string(&committed).expect("openapi.json at the root");
@@ -62,7 +63,7 @@ fn migrate_applies_reports_and_rolls_back() {
     let url = dir.sqlite_url();
     let vars = [("DATABASE_URL", url.as_str())];
     let status = |dir: &TempDir| {
-        let out = run(api(&dir.0, &vars).args(["migrate", "status"]));
+        let out = run(api(dir.path(), &vars).args(["migrate", "status"]));
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
@@ -70,19 +71,19 @@ fn migrate_applies_reports_and_rolls_back() {
     let before = status(&dir);
     assert_eq!(before.matches("pending").count(), all, "{before}");
 
-    let out = run(api(&dir.0, &vars).args(["migrate", "up"]));
+    let out = run(api(dir.path(), &vars).args(["migrate", "up"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let after = status(&dir);
     assert_eq!(after.matches("applied").count(), all, "{after}");
     assert!(!after.contains("pending"), "{after}");
 
-    let out = run(api(&dir.0, &vars).args(["migrate", "down"]));
+    let out = run(api(dir.path(), &vars).args(["migrate", "down"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let rolled_back = status(&dir);
     assert_eq!(rolled_back.matches("pending").count(), 1, "{rolled_back}");
 
     // No subcommand after `migrate` means `up`, as with the migration binary.
-    let out = run(api(&dir.0, &vars).arg("migrate"));
+    let out = run(api(dir.path(), &vars).arg("migrate"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!status(&dir).contains("pending"));
 }
@@ -90,7 +91,7 @@ fn migrate_applies_reports_and_rolls_back() {
 #[test]
 fn migrate_names_an_unusable_database_url() {
     let dir = TempDir::new("posts-cli-migrate-bad");
-    let out = run(api(&dir.0, &[("DATABASE_URL", "mysql://nope")]).args(["migrate", "up"]));
+    let out = run(api(dir.path(), &[("DATABASE_URL", "mysql://nope")]).args(["migrate", "up"]));
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
@@ -116,7 +117,7 @@ fn healthcheck_passes_on_a_ready_server_and_fails_without_one() {
     let port = free_port().to_string();
     let mut server = Server(
         api(
-            &dir.0,
+            dir.path(),
             &[
                 ("DATABASE_URL", url.as_str()),
                 ("HOST", "127.0.0.1"),
@@ -132,7 +133,7 @@ fn healthcheck_passes_on_a_ready_server_and_fails_without_one() {
     let started = Instant::now();
     // A container's HOST is the wildcard: the check then asks this machine.
     let check = |host: &str, port: &str| {
-        run(api(&dir.0, &[("HOST", host), ("PORT", port)]).arg("healthcheck"))
+        run(api(dir.path(), &[("HOST", host), ("PORT", port)]).arg("healthcheck"))
     };
     while !check("0.0.0.0", &port).status.success() {
         assert!(

@@ -25,7 +25,8 @@
 //! Every wait is bounded; the server is killed, the database dropped and the file system
 //! unmounted on drop, also when an assertion fails.
 
-mod common;
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,10 +35,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use reqwest::{Client, Method};
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use tests::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 
-use common::{PgDatabase, TempDir, api_binary, block_on, capture, sigterm, unique};
+use tests::{PgDatabase, TempDir, api_binary, block_on, capture, sigterm, unique};
 
 /// The most any single wait may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
@@ -66,13 +67,13 @@ impl Tmpfs {
                 &format!("size={size},mode=0777"),
                 "tmpfs",
             ],
-            &dir.0,
+            dir.path(),
         );
         Tmpfs { dir }
     }
 
     fn path(&self) -> &Path {
-        &self.dir.0
+        self.dir.path()
     }
 
     /// Grows (or shrinks) the file system in place: the files on it stay open and intact.
@@ -165,7 +166,7 @@ struct Server {
 impl Server {
     fn start(database_url: &str) -> Self {
         let dir = TempDir::new("posts-full-disk-cwd");
-        let mut child = api_binary(&dir.0)
+        let mut child = api_binary(env!("CARGO_BIN_EXE_api"), dir.path())
             .env("DATABASE_URL", database_url)
             .env("PORT", "0")
             .env("SECRET_KEY", "full-disk-test-secret-key-0123456789abcdef")

@@ -2,52 +2,54 @@
 //! `debug`; every request gets one access-log line, and every line about a request carries its
 //! id.
 
-mod common;
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{TempDir, api_binary, free_port};
+use reqwest::Client;
+use serde_json::{Value, json};
+use tests::{TempDir, api_binary, free_port, send_sync, sigterm, sync_client};
 
 const SECRET: &str = "log-test-secret-key-0123456789abcdef-0123456789";
 const PASSWORD: &str = "log test password 42";
 
-/// One HTTP/1.1 exchange over a fresh connection; returns (status, body).
-fn http(port: u16, request: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.write_all(request.as_bytes())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    req
+/// Registers, logs in (right and wrong), reads `/users/me`, and sends a forged token with a
+/// request id of the client's: five requests. Returns the token issued.
+fn exercise(http: &Client, base: &str) -> String {
+    let user = json!({"email": "log@example.com", "password": PASSWORD});
+    let (status, _) = send_sync(http.post(format!("{base}/users/")).json(&user)).expect("register");
+    assert_eq!(status, 201);
+    let login = |password: &str| {
+        let form = [("username", "log@example.com"), ("password", password)];
+        send_sync(http.post(format!("{base}/login")).form(&form))
+    };
+    let (status, body) = login(PASSWORD).expect("login");
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&body).expect("JSON");
+    let token = body["access_token"].as_str().expect("a token").to_owned();
+    let me = http.get(format!("{base}/users/me")).bearer_auth(&token);
+    let (status, _) = send_sync(me).expect("me");
+    assert_eq!(status, 200);
+    let (status, _) = login("wrong password 99").expect("bad login");
+    assert_eq!(status, 403);
+    let forged = http
+        .get(format!("{base}/posts/"))
+        .bearer_auth("forged.token.here")
+        .header("X-Request-Id", "log-test-request-1");
+    let (status, _) = send_sync(forged).expect("bad token");
+    assert_eq!(status, 401);
+    token
 }
 
 #[test]
 fn logs_hold_no_secrets_and_one_line_per_request() {
     let dir = TempDir::new("posts-logs");
     let port = free_port();
-    let log_path = dir.0.join("server.log");
+    let log_path = dir.path().join("server.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut server = api_binary(&dir.0)
+    let mut server = api_binary(env!("CARGO_BIN_EXE_api"), dir.path())
         .env("DATABASE_URL", dir.sqlite_url())
         .env("PORT", port.to_string())
         .env("SECRET_KEY", SECRET)
@@ -58,8 +60,10 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
         .spawn()
         .expect("start the server");
 
+    let http = sync_client(Duration::from_secs(10));
+    let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    while http(port, &request("GET", "/health", &[], ""))
+    while send_sync(http.get(format!("{base}/health")))
         .map(|r| r.0)
         .ok()
         != Some(200)
@@ -70,54 +74,11 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let json = [("Content-Type", "application/json")];
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
-    let user = format!(r#"{{"email": "log@example.com", "password": "{PASSWORD}"}}"#);
-    let login = format!(
-        "username=log%40example.com&password={}",
-        PASSWORD.replace(' ', "+")
-    );
-    let mut requests = 1;
-    let (status, _) = http(port, &request("POST", "/users/", &json, &user)).expect("register");
-    assert_eq!(status, 201);
-    let (status, body) = http(port, &request("POST", "/login", &form, &login)).expect("login");
-    assert_eq!(status, 200);
-    let token = body
-        .split("\"access_token\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a token")
-        .to_owned();
-    let bearer = format!("Bearer {token}");
-    let (status, _) = http(
-        port,
-        &request("GET", "/users/me", &[("Authorization", &bearer)], ""),
-    )
-    .expect("me");
-    assert_eq!(status, 200);
-    let wrong = "username=log%40example.com&password=wrong+password+99";
-    let (status, _) = http(port, &request("POST", "/login", &form, wrong)).expect("bad login");
-    assert_eq!(status, 403);
-    let (status, _) = http(
-        port,
-        &request(
-            "GET",
-            "/posts/",
-            &[
-                ("Authorization", "Bearer forged.token.here"),
-                ("X-Request-Id", "log-test-request-1"),
-            ],
-            "",
-        ),
-    )
-    .expect("bad token");
-    assert_eq!(status, 401);
-    requests += 5;
+    let token = exercise(&http, &base);
+    // The `/health` that answered, and the five of `exercise`.
+    let requests = 1 + 5;
 
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.id().to_string())
-        .status();
+    sigterm(&server);
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.try_wait().ok().flatten().is_none() {
         if Instant::now() > deadline {
@@ -129,12 +90,19 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
     let text = std::fs::read_to_string(&log_path).expect("read log");
     drop(dir);
 
+    assert_no_secrets(&text, &token);
+    assert_one_line_per_request(&text, requests);
+}
+
+/// Neither a password (right or wrong, as typed or form-encoded), a bcrypt hash, a token (or
+/// its signature), nor the signing key is anywhere in the log.
+fn assert_no_secrets(text: &str, token: &str) {
     for (what, secret) in [
         ("the password", PASSWORD),
         ("the wrong password", "wrong password 99"),
         ("the wrong password, form-encoded", "wrong+password+99"),
         ("a bcrypt hash", "$2b$"),
-        ("the token", token.as_str()),
+        ("the token", token),
         (
             "the token's signature",
             token.rsplit('.').next().unwrap_or("-"),
@@ -144,6 +112,11 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
     ] {
         assert!(!text.contains(secret), "the log shows {what}:\n{text}");
     }
+}
+
+/// One access-log line per request, each with a request id; the id a client sent is on that
+/// request's access line and on the lines written while it was handled.
+fn assert_one_line_per_request(text: &str, requests: usize) {
     let access_lines: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("INFO  actix_web::middleware::logger"))

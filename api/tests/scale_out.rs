@@ -33,7 +33,8 @@
 //! Every wait is bounded; every child process (replicas, nginx) is killed on drop, and the
 //! database is dropped on drop, also when an assertion fails.
 
-mod common;
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -44,12 +45,12 @@ use std::time::{Duration, Instant};
 
 use migration::MigratorTrait;
 use reqwest::{Client, StatusCode};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use tests::sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
-use common::{PgDatabase, TempDir, api_binary, capture, free_port, sigterm, unique};
+use tests::{PgDatabase, TempDir, api_binary, capture, free_port, sigterm, unique};
 
 /// The most any single wait may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
@@ -97,7 +98,7 @@ fn nginx_binary() -> PathBuf {
 
 // ------------------------------------------------------------------------------------------
 // Database, processes: each cleaned up on drop (the scratch directories and the database
-// itself are `common`'s `TempDir` and `PgDatabase`).
+// itself are the harness's `TempDir` and `PgDatabase`).
 
 /// The first column of each row of `sql`, run on the database at `url`, as text.
 async fn column(url: &str, sql: &str) -> Vec<String> {
@@ -143,7 +144,7 @@ impl Replica {
     /// not waited for: see [`Replica::wait_listening`].
     fn spawn(name: &'static str, database_url: &str) -> Replica {
         let dir = TempDir::new("posts-scale-out");
-        let mut child = api_binary(&dir.0)
+        let mut child = api_binary(env!("CARGO_BIN_EXE_api"), dir.path())
             .env("DATABASE_URL", database_url)
             .env("HOST", "127.0.0.1")
             .env("PORT", "0")
@@ -315,15 +316,15 @@ impl Nginx {
         let binary = nginx_binary();
         let dir = TempDir::new("posts-scale-out-nginx");
         let port = free_port();
-        let conf = dir.0.join("nginx.conf");
-        std::fs::write(&conf, nginx_conf(&dir.0, port, upstreams)).expect("write nginx.conf");
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(&conf, nginx_conf(dir.path(), port, upstreams)).expect("write nginx.conf");
         let child = Command::new(&binary)
             .arg("-p")
-            .arg(&dir.0)
+            .arg(dir.path())
             .arg("-c")
             .arg(&conf)
             .arg("-e")
-            .arg(dir.0.join("error.log"))
+            .arg(dir.path().join("error.log"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -354,7 +355,7 @@ impl Nginx {
     }
 
     fn error_log(&self) -> String {
-        std::fs::read_to_string(self.dir.0.join("error.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 }
 

@@ -1,12 +1,13 @@
 //! The server binary refuses bad configuration with one clear line and a non-zero exit,
 //! never a panic trace.
 
-mod common;
+// Test code: a failed unwrap or expect is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
 use std::process::Output;
 
-use common::{TempDir, api_binary};
+use tests::{TempDir, api_binary};
 
 fn run_server(vars: &[(&str, &str)]) -> Output {
     run_server_in("default", vars, None)
@@ -16,10 +17,10 @@ fn run_server(vars: &[(&str, &str)]) -> Output {
 fn run_server_in(name: &str, vars: &[(&str, &str)], dotenv: Option<&str>) -> Output {
     let dir = TempDir::new(&format!("posts-startup-{name}"));
     if let Some(text) = dotenv {
-        std::fs::write(dir.0.join(".env"), text).expect("write .env");
+        std::fs::write(dir.path().join(".env"), text).expect("write .env");
     }
     // Nothing inherited that could change the outcome.
-    let mut cmd = api_binary(&dir.0);
+    let mut cmd = api_binary(env!("CARGO_BIN_EXE_api"), dir.path());
     // A private SQLite file, unless the .env file chooses the database itself.
     if !dotenv.is_some_and(|text| text.contains("DATABASE_")) {
         cmd.env("DATABASE_URL", dir.sqlite_url());

@@ -2,9 +2,8 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use tests::{PASSWORD, json_of, spawn_app};
 use tokio::task::JoinSet;
-
-use crate::helpers::{PASSWORD, json_of, spawn_app};
 
 const N: usize = 50;
 
@@ -40,7 +39,7 @@ async fn fifty_identical_votes_at_once_count_once() {
         set.spawn(async move { req.send().await.map(|r| r.status()) });
     }
     assert_one_created_rest_conflict(set).await;
-    let post = json_of(app.get(&format!("/posts/{id}"), Some(&ann.token)).await).await;
+    let post = json_of(app.get_post(&ann, id).await).await;
     assert_eq!(post["votes"], 1);
 }
 

@@ -3,8 +3,7 @@
 use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::json;
-
-use crate::helpers::{PASSWORD, SECRET, assert_detail, now, spawn_app_with, token_with};
+use tests::{PASSWORD, SECRET, assert_detail, json_of, now, spawn_app_with, token_with};
 
 #[tokio::test]
 async fn failed_logins_for_one_account_are_throttled_with_retry_after() {
@@ -39,10 +38,7 @@ async fn failed_logins_for_one_account_are_throttled_with_retry_after() {
         app.login(&bob.email, PASSWORD).await.status(),
         StatusCode::OK
     );
-    assert_eq!(
-        app.get("/posts/", Some(&ann.token)).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.list_posts(&ann, &[]).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -188,7 +184,7 @@ async fn a_login_flood_does_not_hold_up_other_routes() {
     }
     // While the logins queue, reads are answered: each completes before the flood does.
     for _ in 0..5 {
-        let res = app.get("/posts/", Some(&ann.token)).await;
+        let res = app.list_posts(&ann, &[]).await;
         assert_eq!(res.status(), StatusCode::OK);
     }
     while let Some(done) = flood.try_join_next() {
@@ -230,7 +226,7 @@ async fn hostile_query_strings_are_422_never_500() {
     for (case, query, field) in cases {
         let res = app.get(&format!("/posts/?{query}"), Some(&ann.token)).await;
         let status = res.status().as_u16();
-        let body = crate::helpers::json_of(res).await;
+        let body = json_of(res).await;
         assert_eq!(status, 422, "{case}: {body}");
         assert_eq!(
             body["detail"][0]["loc"],

@@ -3,17 +3,10 @@
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
+use tests::{PASSWORD, assert_detail, json_of, keys_in_order, spawn_app};
 
-use crate::helpers::{PASSWORD, assert_detail, json_of, spawn_app};
-
-/// Positions of `keys` in the raw JSON text, to check field order.
-fn in_order(text: &str, keys: &[&str]) -> bool {
-    let positions: Vec<usize> = keys
-        .iter()
-        .map(|k| text.find(&format!("\"{k}\":")).unwrap_or(usize::MAX))
-        .collect();
-    positions.windows(2).all(|w| w[0] < w[1]) && positions.iter().all(|p| *p != usize::MAX)
-}
+/// A User's keys, in the contract's order.
+const USER_KEYS: [&str; 3] = ["id", "email", "created_at"];
 
 #[tokio::test]
 async fn register_returns_201_with_the_user_in_order_and_no_password() {
@@ -22,7 +15,7 @@ async fn register_returns_201_with_the_user_in_order_and_no_password() {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let text = res.text().await.unwrap();
-    assert!(in_order(&text, &["id", "email", "created_at"]), "{text}");
+    assert_eq!(keys_in_order(&text), USER_KEYS, "{text}");
     assert!(
         !text.contains("password") && !text.contains(PASSWORD),
         "{text}"
@@ -77,7 +70,7 @@ async fn registering_an_email_twice_in_any_case_is_409() {
 async fn users_me_returns_the_caller() {
     let app = spawn_app().await;
     let user = app.user("me").await;
-    let res = app.get("/users/me", Some(&user.token)).await;
+    let res = app.me(&user).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let me = json_of(res).await;
@@ -90,12 +83,10 @@ async fn any_user_can_look_up_another_by_id() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
-    let res = app
-        .get(&format!("/users/{}", bob.id), Some(&ann.token))
-        .await;
+    let res = app.get_user(&ann, bob.id).await;
     assert_eq!(res.status(), StatusCode::OK);
     let text = res.text().await.unwrap();
-    assert!(in_order(&text, &["id", "email", "created_at"]), "{text}");
+    assert_eq!(keys_in_order(&text), USER_KEYS, "{text}");
     let found: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(found["email"], json!(bob.email));
 }
@@ -108,7 +99,7 @@ async fn users_by_id_need_a_token_and_an_existing_id() {
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
     assert_detail(res, 401, "Not authenticated").await;
     for id in ["999", "2147483648", "9223372036854775807"] {
-        let res = app.get(&format!("/users/{id}"), Some(&ann.token)).await;
+        let res = app.get_user(&ann, id).await;
         assert_detail(res, 404, &format!("user with id: {id} was not found")).await;
     }
 }

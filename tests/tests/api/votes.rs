@@ -2,8 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use crate::helpers::{TestApp, TestUser, assert_422, assert_detail, json_of, spawn_app};
+use tests::{TestApp, TestUser, assert_422, assert_422_at, assert_detail, json_of, spawn_app};
 
 fn id_of(post: &Value) -> i64 {
     post["id"].as_i64().expect("post id")
@@ -15,15 +14,10 @@ fn not_found(id: impl std::fmt::Display) -> String {
 
 /// The vote count of post `id` as `user` sees it, from the post and from the list.
 async fn votes_on(app: &TestApp, user: &TestUser, id: i64) -> i64 {
-    let res = app.get(&format!("/posts/{id}"), Some(&user.token)).await;
+    let res = app.get_post(user, id).await;
     assert_eq!(res.status(), StatusCode::OK, "GET /posts/{id}");
     let one = json_of(res).await["votes"].as_i64().expect("votes");
-    let res = app
-        .request(Method::GET, "/posts/", Some(&user.token))
-        .query(&[("limit", "100")])
-        .send()
-        .await
-        .expect("request");
+    let res = app.list_posts(user, &[("limit", "100")]).await;
     let listed = json_of(res)
         .await
         .as_array()
@@ -107,11 +101,7 @@ async fn voting_on_a_missing_post_is_404_before_anything_else() {
             assert_detail(app.vote(&ann, missing, dir).await, 404, &not_found(missing)).await;
         }
     }
-    let res = app
-        .request(Method::DELETE, &format!("/posts/{id}"), Some(&ann.token))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete_post(&ann, id).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // ann's vote went with the post: the missing post is reported, not the vote.
     for dir in [1, 0] {
@@ -132,24 +122,13 @@ async fn voting_on_someone_elses_draft_is_404_and_on_your_own_works() {
     assert_eq!(votes_on(&app, &ann, draft).await, 1);
 
     // Once published it can be voted on; once a draft again, bob's vote cannot be touched.
-    let path = format!("/posts/{draft}");
     let res = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            Some(&ann.token),
-            &json!({"published": true}),
-        )
+        .patch_post(&ann, draft, &json!({"published": true}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_message(app.vote(&bob, draft, 1).await, "successfully added vote").await;
     let res = app
-        .send_json(
-            Method::PATCH,
-            &path,
-            Some(&ann.token),
-            &json!({"published": false}),
-        )
+        .patch_post(&ann, draft, &json!({"published": false}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     for dir in [1, 0] {
@@ -228,13 +207,7 @@ async fn vote_body_is_validated_before_the_post_is_looked_up() {
             Some(kind) => {
                 assert_422(res, loc, kind).await;
             }
-            None => {
-                let status = res.status();
-                let got = json_of(res).await;
-                assert_eq!(status, 422, "{case}: {got}");
-                let entries = got["detail"].as_array().expect("detail is a list");
-                assert!(entries.iter().any(|e| e["loc"] == loc), "{case}: {got}");
-            }
+            None => assert_422_at(res, loc, case).await,
         }
     }
     let res = app

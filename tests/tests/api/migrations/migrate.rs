@@ -1,0 +1,124 @@
+//! Migrating: up, down and up again, two migrators at once, and a role that may not create
+//! the trigram extension.
+
+use chrono::Utc;
+use migration::Command;
+use sea_orm::{ConnectionTrait, Database, DbBackend};
+use tests::{spawn_app, spawn_app_with};
+
+use super::{indexes, tables};
+
+#[tokio::test]
+async fn migrations_go_up_down_and_up_again() {
+    let app = spawn_app().await;
+    assert_eq!(tables(&app.db).await, ["posts", "users", "votes"]);
+    let status = migration::status(&app.db).await.unwrap();
+    assert_eq!(status.len(), 5);
+    assert!(status.iter().all(|(_, applied)| *applied));
+
+    // The last two are the search index: the folded title's goes back to the title's, then
+    // that goes too (on PostgreSQL; SQLite has neither), and the tables stay.
+    let search_indexes = |names: Vec<String>| {
+        names
+            .into_iter()
+            .filter(|n| n.starts_with("ix_posts_title"))
+            .collect::<Vec<_>>()
+    };
+    let postgres = app.backend() == DbBackend::Postgres;
+    for index in ["ix_posts_title_folded_trgm", "ix_posts_title_trgm"] {
+        let expected = if postgres { vec![index] } else { vec![] };
+        assert_eq!(search_indexes(indexes(&app).await), expected);
+        migration::run(&app.db, Command::Down(1)).await.unwrap();
+    }
+    assert_eq!(tables(&app.db).await, ["posts", "users", "votes"]);
+    assert!(search_indexes(indexes(&app).await).is_empty());
+    migration::run(&app.db, Command::Down(1)).await.unwrap();
+    assert_eq!(tables(&app.db).await, ["posts", "users"]);
+    migration::run(&app.db, Command::Reset).await.unwrap();
+    assert!(tables(&app.db).await.is_empty());
+    let status = migration::status(&app.db).await.unwrap();
+    assert!(status.iter().all(|(_, applied)| !*applied));
+
+    migration::run(&app.db, Command::Up(None)).await.unwrap();
+    assert_eq!(tables(&app.db).await, ["posts", "users", "votes"]);
+    migration::run(&app.db, Command::Refresh).await.unwrap();
+    migration::run(&app.db, Command::Fresh).await.unwrap();
+    assert_eq!(tables(&app.db).await, ["posts", "users", "votes"]);
+
+    // The server works on the rebuilt schema.
+    let user = app.user("after").await;
+    app.post(&user, "still works", true).await;
+}
+
+#[tokio::test]
+async fn two_migrators_at_once_both_succeed_on_a_fresh_database() {
+    let app = spawn_app_with(&[("AUTO_MIGRATE", "false")]).await;
+    assert!(tables(&app.db).await.is_empty());
+    let a = Database::connect(&app.database_url).await.unwrap();
+    let b = Database::connect(&app.database_url).await.unwrap();
+    let (ra, rb) = tokio::join!(
+        migration::run(&a, Command::Up(None)),
+        migration::run(&b, Command::Up(None))
+    );
+    if app.backend() == DbBackend::Postgres {
+        // The advisory lock makes the second wait, then find nothing pending.
+        ra.unwrap();
+        rb.unwrap();
+    } else {
+        // SQLite has no advisory lock: one of two racing migrators may lose, but the schema
+        // must end up complete and a rerun must be clean.
+        assert!(ra.is_ok() || rb.is_ok());
+        migration::run(&a, Command::Up(None)).await.unwrap();
+    }
+    assert_eq!(tables(&app.db).await, ["posts", "users", "votes"]);
+    let status = migration::status(&app.db).await.unwrap();
+    assert!(status.iter().all(|(_, applied)| *applied));
+}
+
+/// Where `pg_trgm` may not be created (here: a role without CREATE on the database), the
+/// trigram migrations log why and do nothing else: every migration is recorded, neither
+/// search index is there, and search still answers (by scanning).
+/// PostgreSQL only: SQLite has no such index at all.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn without_pg_trgm_the_search_index_is_skipped_and_search_still_works() {
+    let app = spawn_app_with(&[("AUTO_MIGRATE", "false")]).await;
+    let role = format!(
+        "posts_limited_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    );
+    // PostgreSQL 15 grants nothing on schema public to other roles: tables need this much.
+    app.db
+        .execute_unprepared(&format!(
+            "CREATE ROLE {role} LOGIN; GRANT CREATE, USAGE ON SCHEMA public TO {role}"
+        ))
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&app.database_url).unwrap();
+    url.set_username(&role).unwrap();
+    url.set_password(None).unwrap();
+    let limited = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let migrated = migration::run(&limited, Command::Up(None)).await;
+    limited.close().await.ok();
+
+    let status = migration::status(&app.db).await;
+    let names = indexes(&app).await;
+    // The searches run as the server's own (admin) user, who may read the role's tables.
+    let user = app.user("searcher").await;
+    app.post(&user, "Trigram-less Search", true).await;
+    let res = app.get("/posts/?search=LESS%20s", Some(&user.token)).await;
+    let found = res.json::<serde_json::Value>().await.unwrap();
+
+    app.db
+        .execute_unprepared(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await
+        .unwrap();
+    migrated.unwrap();
+    assert!(status.unwrap().iter().all(|(_, applied)| *applied));
+    assert!(
+        !names.iter().any(|n| n.starts_with("ix_posts_title")),
+        "{names:?}"
+    );
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+}

@@ -1,0 +1,55 @@
+//! The schema: migrations up, down and up again, concurrent migrators, and entities that
+//! agree with what the migrations built, on whichever database the suite runs against.
+
+mod migrate;
+mod schema;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use tests::TestApp;
+
+fn tables_sql(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_name IN ('users', 'posts', 'votes')"
+        }
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'posts', 'votes')"
+        }
+    }
+}
+
+async fn tables<C: ConnectionTrait>(db: &C) -> Vec<String> {
+    let mut names: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            tables_sql(db.get_database_backend()),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Our indexes (named `ix_...`), sorted.
+async fn indexes(app: &TestApp) -> Vec<String> {
+    let index_sql = match app.backend() {
+        DbBackend::Postgres => {
+            "SELECT indexname AS name FROM pg_indexes \
+             WHERE schemaname = 'public' AND indexname LIKE 'ix_%' ORDER BY indexname"
+        }
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%' ORDER BY name"
+        }
+    };
+    app.db
+        .query_all_raw(Statement::from_string(app.backend(), index_sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("", "name").unwrap())
+        .collect()
+}
