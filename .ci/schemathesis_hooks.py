@@ -10,7 +10,7 @@ long). For such a password no schema can say what the server must answer, and th
 So the registrations whose password counts as valid in characters but not in bytes, or the
 other way round, are not generated. Every other case is sent and judged by all checks, including
 passwords too short or too long in both counts. The server's byte counting is covered by the
-suite (tests/tests/api/validation.rs, service/src/domain.rs).
+suite (tests/tests/api/validation/, service/src/domain/).
 """
 
 import schemathesis

@@ -30,7 +30,7 @@ const ACQUIRE: Duration = Duration::from_secs(1);
 /// "Within a few seconds": the acquire timeout plus slack for a loaded CI machine.
 const PROMPT: Duration = Duration::from_secs(3);
 /// How long a statement may wait for a lock before it gives up: SQLite's busy timeout, and
-/// PostgreSQL's `lock_timeout`, both 5 s (see `api::startup::LOCK_WAIT`).
+/// PostgreSQL's `lock_timeout`, both 5 s (see `service::db::LOCK_WAIT`).
 const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// `DATABASE_STATEMENT_TIMEOUT_SECS` where a test sets it.
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
