@@ -9,7 +9,7 @@ use crate::domain::VoteDir;
 use crate::posts;
 use crate::users::User;
 
-/// What [`vote`] did.
+/// What [`vote()`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoteOutcome {
     Added,

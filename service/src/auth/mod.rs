@@ -2,7 +2,7 @@
 //!
 //! [`Auth`] is the one handle callers hold, built once from an [`AuthConfig`]. Its token
 //! methods live with the token code (`jwt`), its password methods with the hashing code
-//! (`password`); [`login`] uses both, after asking the [`throttle`] whether the attempt may
+//! (`password`); [`login()`] uses both, after asking the [`throttle`] whether the attempt may
 //! be made at all.
 
 mod jwt;
