@@ -2,11 +2,11 @@
 //!
 //! The search is a case-insensitive substring match, sent as a regular expression whose
 //! letters are the classes of their case forms (`[Ee][Cc][Hh][Oo]`, see
-//! `service::posts::regex_pattern`). No B-tree can serve a match that may start anywhere in
-//! the title, so without this index every search reads every post, newest first, until it has
-//! a page: fine for a word in many titles, a full scan for a rare one. `pg_trgm`'s GIN index
-//! answers `~` directly (it extracts the trigrams every match must contain, classes
-//! included), so a rare word reads only the posts that can match.
+//! `service::posts::search::regex_pattern`). No B-tree can serve a match that may start
+//! anywhere in the title, so without this index every search reads every post, newest first,
+//! until it has a page: fine for a word in many titles, a full scan for a rare one.
+//! `pg_trgm`'s GIN index answers `~` directly (it extracts the trigrams every match must
+//! contain, classes included), so a rare word reads only the posts that can match.
 //!
 //! It indexes `title` itself, not `lower(title)`: the query folds case in the pattern rather
 //! than with `lower()`, whose result depends on the database's locale, so that both databases

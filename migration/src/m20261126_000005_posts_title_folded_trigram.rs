@@ -3,7 +3,7 @@
 //!
 //! A search for an ASCII term (nearly all of them) is now a `LIKE '%term%'` on that
 //! expression, and any other a regular expression of case classes on it (see
-//! `service::posts::title_contains`); `pg_trgm` serves both. `lower()` under the `C`
+//! `service::posts::search::title_contains`); `pg_trgm` serves both. `lower()` under the `C`
 //! collation folds A–Z only, whatever the database's locale, so the answer stays the literal,
 //! case-insensitive substring match both databases give. Measured on 1,000 posts (EXPLAIN
 //! ANALYZE of a page): the regular expression over every title cost PostgreSQL 0.55 ms, the

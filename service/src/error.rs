@@ -4,56 +4,59 @@ use sea_orm::DbErr;
 
 use crate::db::{Failure, classify};
 
-/// Why a use case failed. Each variant notes the HTTP status the API gives it.
+/// Why a use case failed: what was missing, refused or broken, in the service's terms. The
+/// database failures say whether trying again may help; how any of this is told to a client
+/// is the caller's choice.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// 404: no such user.
+    /// No user has this id.
     #[error("no user with id {0}")]
     UserNotFound(i64),
-    /// 404: no such post, or a draft of someone else's.
+    /// No post has this id, or it is a draft of someone else's.
     #[error("no post with id {0} visible to the caller")]
     PostNotFound(i64),
-    /// 404: `/posts/latest` when no post is visible (`{id}` is the path's `latest`).
+    /// The newest post was asked for, and the caller may see none.
     #[error("no post visible to the caller")]
     NoVisiblePost,
-    /// 404: removing a vote that was never cast.
+    /// A vote was to be removed that was never cast.
     #[error("no such vote to remove")]
     VoteNotFound,
-    /// 403: the post exists but belongs to someone else.
+    /// The post exists, but belongs to someone else.
     #[error("the post belongs to someone else")]
     Forbidden,
-    /// 409: the email is registered already (case-insensitively).
+    /// The email is registered already (case-insensitively).
     #[error("the email is registered already")]
     EmailTaken,
-    /// 409: this user has voted on this post already.
+    /// This user has voted on this post already.
     #[error("user {user_id} voted on post {post_id} already")]
     AlreadyVoted { user_id: i32, post_id: i64 },
-    /// 403: unknown email or wrong password (deliberately indistinguishable).
+    /// Unknown email or wrong password (deliberately indistinguishable).
     #[error("unknown email or wrong password")]
     InvalidCredentials,
-    /// 429: too many failed logins for this account or from this client; retry after the
-    /// given number of seconds.
+    /// Too many failed logins for this account or from this client; another attempt is
+    /// refused for the given number of seconds.
     #[error("too many failed logins; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
-    /// 401: a bearer token that is malformed, forged, expired or names no user.
+    /// An access token that is malformed, forged, expired or names no user.
     #[error("token refused: malformed, forged, expired, or naming no user")]
     InvalidToken,
-    /// 503: the database cannot be reached right now (connection refused or lost, pool
-    /// exhausted); worth retrying.
+    /// The database cannot be reached right now (connection refused or lost, pool
+    /// exhausted, a lock held too long); worth retrying shortly.
     #[error("database unavailable")]
     Unavailable(#[source] DbErr),
-    /// 507: the database has no room left to write (a full disk); worth retrying once
-    /// space is freed, with no restart.
+    /// The database has no room left to write (a full disk); worth retrying once space is
+    /// freed, with no restart.
     #[error("database storage full")]
     StorageFull(#[source] DbErr),
-    /// 503: the database's storage cannot take the write (a read-only file or file system,
-    /// an I/O error, a read-only standby); worth retrying once it is mended.
+    /// The database's storage cannot take the write (a read-only file or file system, an
+    /// I/O error, a read-only standby); worth retrying once it is mended.
     #[error("database storage failure")]
     StorageFailure(#[source] DbErr),
-    /// 500: any other database failure.
+    /// Any other database failure: the statement failed, and nothing in the error says that
+    /// trying it again would help.
     #[error("database error")]
     Db(#[source] DbErr),
-    /// 500: a failure that is no one's input (a worker thread died, a token could not be
+    /// A failure that is no one's input (a worker thread died, a token could not be
     /// signed).
     #[error("internal error: {0}")]
     Internal(String),

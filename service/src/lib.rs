@@ -1,20 +1,22 @@
 //! The use cases of the posts API: users, authentication, posts and votes.
 //!
 //! This crate owns the rules (who may see or change what, how passwords and tokens work) and
-//! every database query. It knows nothing of HTTP: callers hand it validated domain values
-//! ([`domain`]) and get back plain data or an [`Error`] that says what went wrong, which the
-//! `api` crate maps to a status code in one place. How the database is reached (connecting,
-//! pools, running statements, what its errors mean) is [`db`]'s alone.
+//! every database query, one module per aggregate: [`users`], [`auth`], [`posts`], [`votes`].
+//! It knows nothing of HTTP: callers hand it validated domain values ([`domain`]) and get back
+//! plain data or an [`Error`] that says what failed and, when the database failed, whether
+//! trying again may help; how a client is told is the caller's business. How the database is
+//! reached (connecting, pools, running statements, what its errors mean) is [`db`]'s alone.
 
 pub mod auth;
 pub mod db;
 pub mod domain;
 mod error;
 pub mod posts;
-pub mod throttle;
 pub mod users;
 pub mod votes;
 
+/// Callers build the throttle from their own settings and hold it beside [`auth::Auth`].
+pub use auth::throttle;
 pub use db::Db;
 pub use error::Error;
 

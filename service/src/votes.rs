@@ -9,7 +9,7 @@ use crate::domain::VoteDir;
 use crate::posts;
 use crate::users::User;
 
-/// What a vote request did.
+/// What [`vote()`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VoteOutcome {
     Added,

@@ -38,8 +38,8 @@ fn list_params(query: &str) -> Result<ListParams, ApiError> {
     let search = keep(&mut errors, search);
     match (limit, skip, search) {
         (Some(limit), Some(skip), Some(search)) => Ok(ListParams(ListQuery {
-            limit: limit.get(),
-            skip: skip.get(),
+            limit,
+            skip,
             search,
         })),
         _ => Err(ApiError::Validation(errors)),
@@ -58,12 +58,18 @@ mod tests {
     #[test]
     fn list_params_default_and_bounds() {
         let p = list_params("").ok().unwrap().0;
-        assert_eq!((p.limit, p.skip, p.search.as_str()), (10, 0, ""));
+        assert_eq!(
+            (p.limit.get(), p.skip.get(), p.search.as_str()),
+            (10, 0, "")
+        );
         let p = list_params("limit=100&skip=5&search=a%25b&limit=0")
             .ok()
             .unwrap()
             .0;
-        assert_eq!((p.limit, p.skip, p.search.as_str()), (0, 5, "a%b"));
+        assert_eq!(
+            (p.limit.get(), p.skip.get(), p.search.as_str()),
+            (0, 5, "a%b")
+        );
         for bad in [
             "limit=101",
             "limit=-1",

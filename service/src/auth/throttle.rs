@@ -90,6 +90,7 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
+    /// A throttle with no failures counted yet.
     pub fn new(config: ThrottleConfig) -> Self {
         Self {
             window: config.window,
