@@ -23,7 +23,7 @@ use crate::docs::{self, RouteTable};
 use crate::error::ApiError;
 use crate::extract::{MAX_BODY, content_length};
 use crate::logging::ACCESS_LOG_TARGET;
-use crate::settings::Settings;
+use crate::settings::{CorsOrigins, Settings};
 use crate::state::AppState;
 use crate::{metrics, request_id, routes};
 
@@ -66,10 +66,10 @@ impl Application {
             conn.close().await.ok();
             migrated.map_err(StartError::Migration)?;
         }
-        let pools: Arc<[Db]> = db::connect(&settings.database, settings.workers)
+        let pools: Arc<[Db]> = db::connect(&settings.database, settings.server.workers)
             .await?
             .into();
-        let address = format!("{}:{}", settings.host, settings.port);
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
         let bind_error = |source| StartError::Bind {
             address: address.clone(),
             source,
@@ -81,7 +81,7 @@ impl Application {
             .map_err(StartError::Metrics)?;
         let auth = Arc::new(Auth::new(&settings.auth));
         auth.warm_up();
-        let login_throttle = Arc::new(LoginThrottle::new(settings.login_throttle));
+        let login_throttle = Arc::new(LoginThrottle::new(settings.throttle));
         // Each worker takes the next pool as it starts.
         let next_pool = Arc::new(AtomicUsize::new(0));
         // The document, written once: /openapi.json serves these bytes, and Swagger UI and
@@ -91,7 +91,7 @@ impl Application {
         let table = RouteTable::new(&api);
         let api_json = web::Bytes::from(api.to_json().map_err(StartError::Docs)?);
         drop(api);
-        let cors_origins = settings.cors_origins.clone();
+        let cors_origins = settings.cors.clone();
         let access_log = log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info);
         let worker_pools = Arc::clone(&pools);
         let server = HttpServer::new(move || {
@@ -148,7 +148,7 @@ impl Application {
                 })
                 .wrap(ErrorHandlers::new().handler(StatusCode::NOT_FOUND, json_not_found))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
-                .wrap(cors(cors_origins.as_deref()))
+                .wrap(cors(&cors_origins))
                 .wrap(metrics.clone())
                 .wrap_fn(metrics::bounded_method)
                 // Outside the metrics middleware, so that a scrape is logged as the 200 it is.
@@ -160,8 +160,8 @@ impl Application {
                 ))
                 .wrap_fn(request_id::middleware)
         })
-        .workers(settings.workers)
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .workers(settings.server.workers)
+        .shutdown_timeout(settings.server.shutdown_timeout.as_secs())
         .listen(listener)
         .map_err(bind_error)?
         .run();
@@ -246,7 +246,7 @@ fn canonical_uri(uri: &Uri) -> Option<Uri> {
     with_query.parse().ok()
 }
 
-fn cors(origins: Option<&[String]>) -> Cors {
+fn cors(origins: &CorsOrigins) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
@@ -254,8 +254,8 @@ fn cors(origins: Option<&[String]>) -> Cors {
         // A foreign origin gets no CORS headers (the browser blocks it), not an error page.
         .block_on_origin_mismatch(false);
     match origins {
-        None => cors.allow_any_origin().send_wildcard(),
-        Some(list) => list.iter().fold(cors, |c, o| c.allowed_origin(o)),
+        CorsOrigins::Any => cors.allow_any_origin().send_wildcard(),
+        CorsOrigins::Only(list) => list.iter().fold(cors, |c, o| c.allowed_origin(o)),
     }
 }
 
