@@ -92,9 +92,9 @@ impl Settings {
     /// # Errors
     /// The first unusable variable.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        // The variables are read in the order they always have been, so that of two unusable
-        // ones the same is reported; hence the server's and the database's groups are each
-        // read in two parts.
+        // Read in one fixed order (a test pins it), so that of two unusable variables the same
+        // one is always reported; hence the server's and the database's groups are each read
+        // in two parts.
         let url = migration::database_url(&var)?;
         let vars = Vars(var);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
