@@ -1,5 +1,6 @@
-//! The OpenAPI document, generated from the handlers' annotations, and what it tells the
-//! router about paths and methods (for 405 and its `Allow` header).
+//! The OpenAPI document, generated from the handlers' annotations, and the documentation
+//! pages served beside it (Swagger UI is mounted at start-up; ReDoc's page and bundle are
+//! here). What the document tells the router about paths is in `startup`.
 
 use std::sync::LazyLock;
 
@@ -126,65 +127,6 @@ pub fn openapi() -> Document {
     // After the routes are in: `ApiDoc`'s own modifiers run before they are collected.
     CommonResponses.modify(&mut api);
     api
-}
-
-/// Paths and the methods each one answers, for telling 404 from 405.
-#[derive(Clone, Debug)]
-pub struct RouteTable(Vec<(Vec<String>, String)>);
-
-impl RouteTable {
-    /// From the document, plus the documentation routes themselves.
-    pub fn new(api: &Document) -> Self {
-        let mut routes: Vec<(Vec<String>, String)> = api
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let methods: Vec<&str> = [
-                    ("GET", item.get.is_some()),
-                    ("PUT", item.put.is_some()),
-                    ("POST", item.post.is_some()),
-                    ("DELETE", item.delete.is_some()),
-                    ("PATCH", item.patch.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(m, has)| has.then_some(m))
-                .collect();
-                (segments(path), methods.join(", "))
-            })
-            .collect();
-        for path in [
-            OPENAPI_PATH,
-            "/docs",
-            "/docs/",
-            "/docs/{file}",
-            REDOC_PATH,
-            REDOC_BUNDLE_PATH,
-            crate::metrics::PATH,
-        ] {
-            routes.push((segments(path), "GET".to_owned()));
-        }
-        RouteTable(routes)
-    }
-
-    /// The `Allow` value for `path` if some route has it.
-    pub fn allowed(&self, path: &str) -> Option<&str> {
-        let wanted = segments(path);
-        self.0
-            .iter()
-            .find(|(pattern, _)| {
-                pattern.len() == wanted.len()
-                    && pattern
-                        .iter()
-                        .zip(&wanted)
-                        .all(|(p, w)| p == w || (p.starts_with('{') && !w.is_empty()))
-            })
-            .map(|(_, allow)| allow.as_str())
-    }
-}
-
-fn segments(path: &str) -> Vec<String> {
-    path.split('/').skip(1).map(str::to_owned).collect()
 }
 
 /// Where the OpenAPI document is served.

@@ -1,18 +1,21 @@
-//! Which database to use, from the same variables the server reads.
+//! Which database to use, from the same variables the server reads: `DATABASE_URL`, or the
+//! course's `DATABASE_*` variables. The migration CLI needs this without the server's settings;
+//! the server reads it through here too, so both always talk to the same database.
 
 use std::fmt;
 
 /// The embedded default: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://posts.db?mode=rwc";
 
-/// A configuration variable with an unusable value. Displays as one line naming it.
+/// A database variable with an unusable value. Displays as one line naming it, the same line
+/// the server prints for any other unusable variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
+pub struct DatabaseUrlError {
     pub variable: &'static str,
     pub problem: String,
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for DatabaseUrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -22,10 +25,10 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for DatabaseUrlError {}
 
-fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
+fn invalid(variable: &'static str, problem: impl Into<String>) -> DatabaseUrlError {
+    DatabaseUrlError {
         variable,
         problem: problem.into(),
     }
@@ -40,7 +43,7 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
 ///
 /// # Errors
 /// A URL of another scheme than `sqlite:` / `postgres://`, or unusable `DATABASE_*` values.
-pub fn database_url(var: impl Fn(&str) -> Option<String>) -> Result<String, ConfigError> {
+pub fn database_url(var: impl Fn(&str) -> Option<String>) -> Result<String, DatabaseUrlError> {
     let var = |name: &str| var(name).filter(|v| !v.trim().is_empty());
     if let Some(url) = var("DATABASE_URL") {
         let url = url.trim().to_owned();
@@ -82,7 +85,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn url_of(pairs: &[(&str, &str)]) -> Result<String, ConfigError> {
+    fn url_of(pairs: &[(&str, &str)]) -> Result<String, DatabaseUrlError> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -20,7 +20,7 @@ mod m20261126_000004_posts_title_trigram;
 mod m20261126_000005_posts_title_folded_trigram;
 mod trigram;
 
-pub use config::{ConfigError, database_url};
+pub use config::{DatabaseUrlError, database_url};
 
 /// An auto-incrementing integer primary key: `serial` on PostgreSQL, as the course's schema
 /// has it (sea-query would write an identity column), `integer ... autoincrement` on SQLite.
