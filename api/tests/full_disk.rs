@@ -35,8 +35,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use reqwest::{Client, Method};
-use tests::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
+use tests::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
 use tests::{PgDatabase, TempDir, api_binary, block_on, capture, sigterm, unique};
 

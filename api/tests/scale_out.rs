@@ -45,8 +45,8 @@ use std::time::{Duration, Instant};
 
 use migration::MigratorTrait;
 use reqwest::{Client, StatusCode};
-use tests::sea_orm::{ConnectionTrait, Database, Statement};
 use serde_json::{Value, json};
+use tests::sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 

@@ -26,8 +26,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use reqwest::{Client, Method};
-use tests::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
+use tests::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use tests::{
     TempDir, TestDatabase, api_binary, block_on, capture, send_sync, sigterm, sync_client,
 };

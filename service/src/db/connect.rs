@@ -11,8 +11,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 use super::postgres::{PING_AFTER_IDLE, PgPool};
 use super::{Backend, Db};
 
-/// How long a statement waits for a lock another connection holds before it fails, so the
-/// request gets 503 instead of hanging: SQLite's busy timeout and PostgreSQL's `lock_timeout`
+/// How long a statement waits for a lock another connection holds before it fails as
+/// "unavailable" instead of hanging: SQLite's busy timeout and PostgreSQL's `lock_timeout`
 /// (unless the URL sets one, e.g. `?options=-c%20lock_timeout%3D10s`).
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
@@ -27,10 +27,10 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Most connections open at once (on PostgreSQL, all workers' pools together).
     pub max_connections: u32,
-    /// How long a request waits for a pooled connection before it gets 503.
+    /// How long a statement waits for a pooled connection before it fails as unavailable.
     pub acquire_timeout: Duration,
-    /// How long a PostgreSQL statement may go unanswered before its request gets 503 and its
-    /// connection is closed (a silent network, a hung proxy).
+    /// How long a PostgreSQL statement may go unanswered before it fails as unavailable and
+    /// its connection is closed (a silent network, a hung proxy).
     pub statement_timeout: Duration,
     /// How long start-up keeps retrying to reach the database before giving up.
     pub connect_timeout: Duration,
@@ -95,7 +95,7 @@ pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<
         .collect())
 }
 
-/// A SeaORM connection for migrations, retrying as [`connect`] does. Its statements wait
+/// A SeaORM connection for migrations, retrying as [`connect()`] does. Its statements wait
 /// for locks as long as it takes: a replica starting while another one migrates waits its
 /// turn for the migration lock (an advisory lock), however long that takes.
 ///

@@ -5,7 +5,7 @@
 //! Each such statement is one [`Memoized`] implementation: the builder's statement, its
 //! values, and where its SQL is kept, side by side, and [`Memoized::statement`] is the one
 //! way to run it. Fragile: `values` must list the values in the order `build` places them;
-//! guarded by each implementation's unit test, which calls [`assert_memoized`].
+//! guarded by each implementation's unit test, which calls `assert_memoized`.
 
 use std::sync::OnceLock;
 

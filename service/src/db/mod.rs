@@ -1,4 +1,4 @@
-//! Everything about talking to the database: how the server connects ([`connect`], and
+//! Everything about talking to the database: how the server connects ([`connect()`], and
 //! [`connect_for_migrations`]), the pools, running statements ([`Db`], a
 //! [`ConnectionTrait`]), SQL built once per backend (`memo`), and what a database error says
 //! about the database (`failure`). The use cases build their queries and run them on a `Db`
