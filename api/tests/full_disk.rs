@@ -38,7 +38,7 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use tests::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
-use tests::{PgDatabase, TempDir, api_binary, block_on, capture, sigterm, unique};
+use tests::{PgDatabase, TempDir, admin_execute_detached, api_binary, capture, sigterm, unique};
 
 /// The most any single wait may take; reaching it fails the test.
 const BOUND: Duration = Duration::from_secs(20);
@@ -138,18 +138,8 @@ impl Tablespace {
 
 impl Drop for Tablespace {
     fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            block_on(async {
-                let admin = Database::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!("DROP TABLESPACE IF EXISTS {name}"))
-                    .await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
+        let sql = format!("DROP TABLESPACE IF EXISTS {}", self.name);
+        if !admin_execute_detached(&self.admin_url, sql) {
             eprintln!("warning: could not drop tablespace {}", self.name);
         }
     }

@@ -79,24 +79,25 @@ impl PgDatabase {
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        // Drop may run inside a test's runtime (or while unwinding out of it): a runtime of
-        // its own, on a thread of its own. FORCE: the server under test may still hold
-        // connections.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            block_on(async {
-                let admin = Database::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!(
-                        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-                    ))
-                    .await?;
-                admin.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
+        // FORCE: the server under test may still hold connections.
+        let sql = format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name);
+        if !admin_execute_detached(&self.admin_url, sql) {
             eprintln!("warning: could not drop test database {}", self.name);
         }
     }
+}
+
+/// Runs `sql` through `admin_url` on a runtime of its own, on a thread of its own, as `Drop`
+/// needs: it may run inside a test's runtime, or while unwinding out of it. Whether it worked.
+pub fn admin_execute_detached(admin_url: &str, sql: String) -> bool {
+    let admin_url = admin_url.to_owned();
+    let done = std::thread::spawn(move || {
+        block_on(async {
+            let admin = Database::connect(&admin_url).await?;
+            admin.execute_unprepared(&sql).await?;
+            admin.close().await
+        })
+    })
+    .join();
+    matches!(done, Ok(Ok(())))
 }
