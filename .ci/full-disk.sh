@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Full-disk check: the database's storage on a 2 MiB tmpfs that the test's own writes fill,
 # on SQLite (the file on the tmpfs) and on PostgreSQL (the test database's tables in a
-# tablespace on it); api/tests/full_disk.rs says what it proves. Mounting needs root, as CI
-# runs; needs PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres, on this machine
-# (.ci/run starts it before calling this).
+# tablespace on it); api/tests/full_disk/main.rs says what it proves. Mounting needs root, as
+# CI runs; needs PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres, on this
+# machine (.ci/run starts it before calling this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

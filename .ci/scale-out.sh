@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Scale-out check: two replicas of the server binary on one fresh PostgreSQL database, nginx
-# load-balancing in front of them (api/tests/scale_out.rs says what it proves). Installs nginx
-# from Debian's packages when it is missing, without letting the package start a system nginx
-# (Debian's postinst would otherwise start one on port 80). Needs PostgreSQL on
+# load-balancing in front of them (api/tests/scale_out/main.rs says what it proves). Installs
+# nginx from Debian's packages when it is missing, without letting the package start a system
+# nginx (Debian's postinst would otherwise start one on port 80). Needs PostgreSQL on
 # 127.0.0.1:5432 with trust auth for user postgres (.ci/run starts it before calling this).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -74,7 +74,7 @@ impl ConnectionTrait for Db {
                 // which commits it there and drops the commit's error (a full disk, a
                 // read-only file): an `INSERT ... RETURNING` would give back a row that was
                 // rolled back. Reading every row steps it to its end, so a failed commit fails
-                // the statement. Guarded by `api/tests/full_disk.rs`.
+                // the statement. Guarded by `api/tests/full_disk/`.
                 DbBackend::Sqlite => Ok(db.query_all_raw(stmt).await?.into_iter().next()),
                 _ => db.query_one_raw(stmt).await,
             },
