@@ -54,7 +54,7 @@ pub(super) struct Replica {
 
 impl Replica {
     /// Starts the binary (a clean environment, a directory without `.env`, `PORT=0`); it is
-    /// not waited for: see [`Replica::wait_listening`].
+    /// not waited for: see [`Replica::wait_ready`].
     pub(super) fn spawn(name: &'static str, database_url: &str) -> Replica {
         let dir = TempDir::new("posts-scale-out");
         let mut child = api_binary(env!("CARGO_BIN_EXE_api"), dir.path())
