@@ -12,6 +12,7 @@
 mod adoption;
 mod auth;
 mod concurrency;
+mod contract_doc;
 mod docs;
 mod faults;
 mod health;
