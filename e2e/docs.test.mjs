@@ -1,7 +1,8 @@
 // A real-browser test of the server's documentation pages, used as a new user would use them:
-// in Swagger UI (/docs), register a user with "Try it out", log in with Authorize (the OAuth2
-// password form), list posts as that user; then check that ReDoc (/redoc) lists the
-// operations. Every request either page makes is recorded, and any to a host other than this
+// in Swagger UI (/docs), check that "Try it out" pre-fills the login form and the
+// registration body with the document's examples, register a user with "Try it out", log in
+// with Authorize (the OAuth2 password form), list posts as that user; then check that ReDoc
+// (/redoc) lists the operations. Every request either page makes is recorded, and any to a host other than this
 // machine fails the test: both pages must work offline.
 //
 // BASE_URL (required): the running server, e.g. http://127.0.0.1:8000.
@@ -153,6 +154,9 @@ function parseJson(text, what) {
   }
 }
 
+// The example user of the OpenAPI document (UserCreate's, and the login form's fields).
+const EXAMPLE_USER = { email: 'ann@example.com', password: 'correct horse' };
+
 async function swagger(page) {
   const email = `e2e-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
   const password = 'browser-test-password';
@@ -166,12 +170,40 @@ async function swagger(page) {
   check(blocks >= 10, `Swagger UI lists the operations (${blocks})`, `only ${blocks} operation blocks`);
   await screenshot(page, 'swagger-loaded');
 
+  // "Try it out" pre-fills the login form field by field from each field's schema: with no
+  // example there, Swagger UI would generate text from the field's pattern.
+  const login = operation(page, 'Authentication', 'login');
+  await expand(login, 'POST /login');
+  await tryItOutAndExecute(login, 'POST /login');
+  const formField = (name) => login.locator(`tr[data-property-name="${name}"] input`);
+  await waitFor(formField('username'), 'the username field of the POST /login form');
+  const shownUsername = await formField('username').first().inputValue();
+  const shownPassword = await formField('password').first().inputValue();
+  await login.scrollIntoViewIfNeeded();
+  await screenshot(page, 'swagger-login-form');
+  check(
+    shownUsername === EXAMPLE_USER.email && shownPassword === EXAMPLE_USER.password,
+    `the POST /login form is pre-filled with the example credentials (${EXAMPLE_USER.email})`,
+    `username shown: ${JSON.stringify(shownUsername)}; password shown: ${JSON.stringify(shownPassword)}`,
+  );
+
   // Register: POST /users/ with a fresh email and password, typed into the example body.
   const createUser = operation(page, 'Users', 'create_user');
   await expand(createUser, 'POST /users/');
   await tryItOutAndExecute(createUser, 'POST /users/');
   const bodyInput = createUser.locator('textarea.body-param__text');
   await waitFor(bodyInput, 'the editable request body of POST /users/');
+  // The JSON body starts as the schema's example.
+  const exampleBody = await bodyInput.first().inputValue();
+  let example = null;
+  try {
+    example = JSON.parse(exampleBody);
+  } catch {}
+  check(
+    example?.email === EXAMPLE_USER.email && example?.password === EXAMPLE_USER.password,
+    'the POST /users/ body is pre-filled with the example user',
+    `body shown: ${exampleBody}`,
+  );
   await bodyInput.first().fill(JSON.stringify({ email, password }, null, 2));
   await createUser.locator('.btn.execute').first().click();
   const created = await liveResponse(createUser, 'POST /users/');

@@ -58,10 +58,19 @@ impl FromJson for UserCreate {
 /// The OAuth2 password form of `POST /login`.
 #[derive(ToSchema)]
 pub struct LoginForm {
+    // Swagger UI's "Try it out" fills a form body field by field from each field's own schema
+    // (an example on the whole form is not used), so the examples are per field; without them
+    // it generates text from the patterns. They are the registration example's, so that the
+    // two requests work one after the other as they come.
     /// The email address, in any case.
-    #[schema(min_length = 1, pattern = "^[^\\u0000]*$")]
+    #[schema(min_length = 1, pattern = "^[^\\u0000]*$", example = "ann@example.com")]
     pub username: String,
-    #[schema(min_length = 1, format = Password, pattern = "^[^\\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        format = Password,
+        pattern = "^[^\\u0000]*$",
+        example = "correct horse"
+    )]
     pub password: String,
     // The fields below are documented and accepted but never kept (`PhantomData`): the grant
     // type is only checked, the rest ignored, as FastAPI's form does. `grant_type`'s
@@ -69,14 +78,16 @@ pub struct LoginForm {
     // `allOf` with an object.
     #[schema(value_type = Option<GrantType>, inline, nullable = false)]
     pub grant_type: PhantomData<GrantType>,
+    // Empty examples: "Try it out" leaves these fields empty and sends none of them, where it
+    // would otherwise send the generated "string" for each.
     /// Ignored.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "")]
     pub scope: PhantomData<String>,
     /// Ignored.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "")]
     pub client_id: PhantomData<String>,
     /// Ignored.
-    #[schema(value_type = Option<String>, format = Password)]
+    #[schema(value_type = Option<String>, format = Password, example = "")]
     pub client_secret: PhantomData<String>,
 }
 
