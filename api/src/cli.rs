@@ -48,7 +48,17 @@ enum Cmd {
 impl Cli {
     /// Runs the chosen command.
     pub fn run(self) -> ExitCode {
-        match self.command.unwrap_or(Cmd::Serve) {
+        let command = self.command.unwrap_or(Cmd::Serve);
+        // Every command that reads configuration reads `.env` first, before any thread starts
+        // (loading sets environment variables); one that cannot be parsed stops it before it
+        // could fall back to a default database.
+        if !matches!(command, Cmd::Openapi)
+            && let Err(e) = migration::load_env_file()
+        {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+        match command {
             Cmd::Serve => serve(),
             Cmd::Migrate { command } => {
                 logging::init();
@@ -113,7 +123,6 @@ fn serve() -> ExitCode {
 /// `GET /ready` on the configured HOST:PORT over plain HTTP/1.1; a wildcard HOST means this
 /// machine. Uses only the HOST and PORT settings, so it works whatever else is configured.
 fn healthcheck(timeout: Duration) -> ExitCode {
-    let _ = dotenvy::dotenv();
     let var = |k: &str| {
         std::env::var(k)
             .ok()

@@ -88,6 +88,46 @@ fn migrate_applies_reports_and_rolls_back() {
     assert!(!status(&dir).contains("pending"));
 }
 
+/// `api migrate` says first which database it works on; at the default log level it shows
+/// what it applies, not every SQL statement; `status`, `down` and `reset` on a SQLite file
+/// that does not exist say so instead of creating it, and `up` creates it, as the server does.
+#[test]
+fn migrate_names_its_database_keeps_sql_at_debug_and_creates_no_file_to_read() {
+    let dir = TempDir::new("posts-cli-migrate-quiet");
+    let url = dir.sqlite_url();
+    let file = dir.path().join("posts.db");
+    let vars = [("DATABASE_URL", url.as_str())];
+    for args in [
+        ["migrate", "status"],
+        ["migrate", "down"],
+        ["migrate", "reset"],
+    ] {
+        let out = run(api(dir.path(), &vars).args(args));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.starts_with(&format!("database: {url} (no database yet: ")),
+            "{args:?}: {stdout}"
+        );
+        assert!(!file.exists(), "{args:?} created {}", file.display());
+    }
+
+    let out = run(api(dir.path(), &vars).args(["migrate", "up"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some(format!("database: {url}").as_str())
+    );
+    let log = text(&out.stderr);
+    assert!(log.contains("Applying migration"), "{log}");
+    assert!(!log.contains("sqlx::query"), "SQL at info: {log}");
+    assert!(file.exists());
+
+    let out = run(api(dir.path(), &[vars[0], ("RUST_LOG", "debug")]).args(["migrate", "down"]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("sqlx::query"), "SQL at debug");
+}
+
 #[test]
 fn migrate_names_an_unusable_database_url() {
     let dir = TempDir::new("posts-cli-migrate-bad");

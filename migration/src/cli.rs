@@ -1,12 +1,16 @@
 //! The migration commands as a command line: one definition shared by this crate's `migration`
 //! binary and the server's `api migrate`, so both accept the same words and behave alike.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
+use std::time::Duration;
 
 use clap::Subcommand;
-use sea_orm_migration::sea_orm::Database;
+use sea_orm_migration::sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use service::db::{self, DatabaseSettings};
 
-use crate::Command;
+use crate::{Command, MigratorTrait};
 
 /// A migration command, as typed on the command line.
 #[derive(Subcommand, Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,10 +44,14 @@ impl Default for MigrateCommand {
 }
 
 /// Runs `command` against the configured database (`DATABASE_URL`, or the course's
-/// `DATABASE_HOSTNAME`/... variables, from the environment or `.env`): prints what it did on
-/// stdout, or one `error: ...` line on stderr.
+/// `DATABASE_*` variables, from the environment; the caller has loaded `.env` with
+/// [`load_env_file`](crate::load_env_file)): prints the database it works on (password
+/// redacted) and what it did on stdout, or one `error: ...` line on stderr.
+///
+/// A SQLite file that does not exist is created by the commands that apply migrations, as the
+/// server does, and never by the others: `status` lists everything as pending, `down` and
+/// `reset` have nothing to roll back.
 pub async fn execute(command: MigrateCommand) -> ExitCode {
-    let _ = dotenvy::dotenv();
     let url = match crate::database_url(|k| std::env::var(k).ok()) {
         Ok(url) => url,
         Err(e) => {
@@ -51,10 +59,37 @@ pub async fn execute(command: MigrateCommand) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let db = match Database::connect(&url).await {
+    let read_only = matches!(
+        command,
+        MigrateCommand::Status | MigrateCommand::Down { .. } | MigrateCommand::Reset
+    );
+    if read_only && let Some(file) = missing_sqlite_file(&url) {
+        println!(
+            "database: {url} (no database yet: {} does not exist; `migrate up` creates it)",
+            file.display()
+        );
+        if command == MigrateCommand::Status {
+            for migration in crate::Migrator::migrations() {
+                println!("{:<8} {}", "pending", migration.name());
+            }
+        } else {
+            println!("nothing to roll back");
+        }
+        return ExitCode::SUCCESS;
+    }
+    println!("database: {}", db::redact(&url));
+    let settings = DatabaseSettings {
+        url,
+        // The server's defaults: the CLI has no settings of its own.
+        max_connections: 10,
+        acquire_timeout: Duration::from_secs(3),
+        statement_timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(10),
+    };
+    let db = match db::connect_for_migrations(&settings).await {
         Ok(db) => db,
         Err(e) => {
-            eprintln!("error: cannot connect to the database: {e}");
+            eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -92,4 +127,15 @@ pub async fn execute(command: MigrateCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The file of a SQLite URL when it does not exist (`None` for PostgreSQL, in-memory
+/// databases, and files that exist).
+fn missing_sqlite_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    (!file.exists()).then(|| file.to_path_buf())
 }

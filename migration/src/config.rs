@@ -1,8 +1,11 @@
-//! Which database to use, from the same variables the server reads: `DATABASE_URL`, or the
-//! course's `DATABASE_*` variables. The migration CLI needs this without the server's settings;
-//! the server reads it through here too, so both always talk to the same database.
+//! Where configuration comes from and which database to use, for the server and the migration
+//! CLI alike: [`load_env_file`] (the `.env` file), and [`database_url`] from the same variables
+//! the server reads (`DATABASE_URL`, or the course's `DATABASE_*` variables). The migration CLI
+//! needs these without the server's settings; the server reads them through here too, so both
+//! always read the same file and talk to the same database.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// The embedded default: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://posts.db?mode=rwc";
@@ -31,6 +34,117 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> DatabaseUrlErr
     DatabaseUrlError {
         variable,
         problem: problem.into(),
+    }
+}
+
+/// A `.env` file that exists but cannot be used. Displays as one line naming the file and,
+/// for a syntax error, the line and its variable (never its value: it may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFileError {
+    pub path: PathBuf,
+    /// 1-based line of the entry that cannot be parsed.
+    pub line: Option<usize>,
+    pub problem: String,
+}
+
+impl fmt::Display for EnvFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read {}: ", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        f.write_str(&self.problem)
+    }
+}
+
+impl std::error::Error for EnvFileError {}
+
+/// Loads the `.env` file, if there is one, into the process environment (variables already
+/// set win): the first `.env` found in the working directory or, as `dotenvy` looks, in one
+/// of its parents. Returns its path, or `None` when there is none.
+///
+/// Every entry point calls this before anything else, and before any thread starts (it sets
+/// environment variables): a file that exists but cannot be parsed must stop the process
+/// before it picks a default database.
+///
+/// # Errors
+/// The file exists but cannot be read or parsed.
+pub fn load_env_file() -> Result<Option<PathBuf>, EnvFileError> {
+    let Ok(dir) = std::env::current_dir() else {
+        return Ok(None);
+    };
+    let Some(path) = find_env_file(&dir)? else {
+        return Ok(None);
+    };
+    match dotenvy::from_path(&path) {
+        Ok(()) => Ok(Some(path)),
+        Err(dotenvy::Error::LineParse(entry, index)) => {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(parse_error(path, &text, &entry, index))
+        }
+        Err(e) => Err(EnvFileError {
+            path,
+            line: None,
+            problem: e.to_string(),
+        }),
+    }
+}
+
+fn find_env_file(dir: &Path) -> Result<Option<PathBuf>, EnvFileError> {
+    for candidate in dir.ancestors().map(|d| d.join(".env")) {
+        match std::fs::metadata(&candidate) {
+            Ok(m) if m.is_file() => return Ok(Some(candidate)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(EnvFileError {
+                    path: candidate,
+                    line: None,
+                    problem: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The error for `entry` (the text dotenvy could not parse, from the start of its line, up to
+/// the end of the file for an unclosed quote) failing at byte `index` of it, found in the
+/// file's `text`.
+fn parse_error(path: PathBuf, text: &str, entry: &str, index: usize) -> EnvFileError {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // The entry starts a line of the file; an identical earlier line would have failed first.
+    let first_line = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .position(|start| !entry.is_empty() && text[start..].starts_with(entry))
+        .map(|i| i + 1);
+    let unclosed = index >= entry.len() && entry.contains(['"', '\'']);
+    let line = first_line.map(|first| {
+        if unclosed {
+            first
+        } else {
+            first + entry.get(..index).map_or(0, |s| s.matches('\n').count())
+        }
+    });
+    let name = entry
+        .split('=')
+        .next()
+        .map(|k| k.trim().trim_start_matches("export ").trim())
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let what = name.map_or_else(String::new, |n| format!("{n}: "));
+    let problem = if unclosed {
+        format!("{what}a quote is opened and never closed")
+    } else {
+        let column = entry
+            .get(..index)
+            .map_or(index, |s| s.len() - s.rfind('\n').map_or(0, |i| i + 1))
+            + 1;
+        format!("{what}not KEY=VALUE syntax (at column {column})")
+    };
+    EnvFileError {
+        path,
+        line,
+        problem,
     }
 }
 
@@ -91,6 +205,33 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         database_url(|k| map.get(k).cloned())
+    }
+
+    /// What dotenvy reports for `text`, as our one line.
+    fn env_error(text: &str) -> String {
+        let Some(Err(dotenvy::Error::LineParse(entry, index))) =
+            dotenvy::from_read_iter(text.as_bytes()).find(Result::is_err)
+        else {
+            panic!("{text:?} parses");
+        };
+        parse_error(PathBuf::from("/app/.env"), text, &entry, index).to_string()
+    }
+
+    #[test]
+    fn env_file_errors_name_the_line_and_variable_but_not_the_value() {
+        assert_eq!(
+            env_error("# comment\nA=1\nDATABASE_URL=\"postgres://u:pw@h/db\nB=2\n"),
+            "cannot read /app/.env: line 3: DATABASE_URL: a quote is opened and never closed"
+        );
+        assert_eq!(
+            env_error("A=1\nB C=2\n"),
+            "cannot read /app/.env: line 2: not KEY=VALUE syntax (at column 3)"
+        );
+        assert_eq!(
+            env_error("A=1\nKEY='x' y'\n"),
+            "cannot read /app/.env: line 2: KEY: a quote is opened and never closed"
+        );
+        assert!(!env_error("P=\"secret-pw\n").contains("secret-pw"));
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Each change to the database is one migration with a working `down`. The same [`run`] serves
 //! the server's start-up (`AUTO_MIGRATE`) and this crate's CLI; on PostgreSQL it holds an
 //! advisory lock for the whole run, so two processes migrating one database at once take turns.
-//! Also here: [`database_url`], the one place that turns configuration into a database URL, so
-//! the CLI and the server always agree on which database they talk to.
+//! Also here: [`load_env_file`], the one place that reads `.env`, and [`database_url`], the one
+//! place that turns configuration into a database URL, so the CLI and the server always agree
+//! on which database they talk to.
 
 use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
@@ -20,7 +21,7 @@ mod m20261126_000004_posts_title_trigram;
 mod m20261126_000005_posts_title_folded_trigram;
 mod trigram;
 
-pub use config::{DatabaseUrlError, database_url};
+pub use config::{DatabaseUrlError, EnvFileError, database_url, load_env_file};
 
 /// An auto-incrementing integer primary key: `serial` on PostgreSQL, as the course's schema
 /// has it (sea-query would write an identity column), `integer ... autoincrement` on SQLite.

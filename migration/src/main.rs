@@ -20,8 +20,21 @@ struct Cli {
     command: Option<MigrateCommand>,
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    cli::execute(cli.command.unwrap_or_default()).await
+    // Before the runtime starts any thread: loading sets environment variables.
+    if let Err(e) = migration::load_env_file() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(cli::execute(cli.command.unwrap_or_default())),
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

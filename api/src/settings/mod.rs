@@ -77,13 +77,12 @@ impl From<migration::DatabaseUrlError> for ConfigError {
 }
 
 impl Settings {
-    /// Reads the process environment, after loading `.env` from the working directory if
-    /// there is one (variables already set win).
+    /// Reads the process environment. The binary has loaded `.env` into it first
+    /// ([`migration::load_env_file`]).
     ///
     /// # Errors
     /// The first unusable variable.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
         Self::from_vars(|k| std::env::var(k).ok())
     }
 

@@ -19,7 +19,9 @@ mod statements;
 
 use sea_orm::{DatabaseConnection, DbBackend};
 
-pub use connect::{ConnectError, DatabaseSettings, LOCK_WAIT, connect, connect_for_migrations};
+pub use connect::{
+    ConnectError, DatabaseSettings, LOCK_WAIT, connect, connect_for_migrations, redact,
+};
 pub(crate) use failure::{Failure, classify};
 
 use crate::Error;

@@ -77,13 +77,6 @@ impl PgPool {
         Ok(checkout.finish(result))
     }
 
-    /// Opens a connection and closes it again: the database is reachable.
-    pub(super) async fn check(&self) -> Result<(), DbErr> {
-        let conn = self.pool.get().await.map_err(acquire_error)?;
-        Object::take(conn).conn.close().await.ok();
-        Ok(())
-    }
-
     pub(super) fn status(&self) -> PoolStatus {
         let s = self.pool.status();
         PoolStatus {

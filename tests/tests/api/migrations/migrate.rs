@@ -1,5 +1,5 @@
-//! Migrating: up, down and up again, two migrators at once, and a role that may not create
-//! the trigram extension.
+//! Migrating: up, down and up again, two migrators at once, a role that may not create the
+//! trigram extension, and a database that does not exist.
 
 use chrono::Utc;
 use migration::Command;
@@ -121,4 +121,42 @@ async fn without_pg_trgm_the_search_index_is_skipped_and_search_still_works() {
         "{names:?}"
     );
     assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+}
+
+/// A PostgreSQL database that does not exist is not waited for: start-up stops at once
+/// (though `DATABASE_CONNECT_TIMEOUT_SECS` would allow a minute), naming it and how to create
+/// it, whether it migrates first or not.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn start_up_on_a_database_that_does_not_exist_stops_at_once() {
+    let admin = tests::postgres_admin_url().expect("TEST_DATABASE_URL");
+    let name = tests::unique("posts_never_created");
+    let mut url = url::Url::parse(&admin).unwrap();
+    url.set_path(&name);
+    for auto_migrate in ["true", "false"] {
+        let settings = tests::test_settings(
+            url.as_str(),
+            &[
+                ("DATABASE_CONNECT_TIMEOUT_SECS", "60"),
+                ("AUTO_MIGRATE", auto_migrate),
+            ],
+        );
+        let started = std::time::Instant::now();
+        let Err(e) = api::Application::build(settings).await else {
+            panic!("started on a database that does not exist");
+        };
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!("database \"{name}\" does not exist"))
+                && message.contains(&format!(
+                    "createdb -h {} -p {} -U {} {name}",
+                    url.host_str().unwrap(),
+                    url.port().unwrap_or(5432),
+                    url.username()
+                ))
+                && !message.contains('\n'),
+            "AUTO_MIGRATE={auto_migrate}: {message}"
+        );
+    }
 }
