@@ -92,34 +92,24 @@ async fn login_accepts_multipart_form_data() {
         field("username", &user.email),
         field("password", PASSWORD)
     );
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("request");
+    let send = |body: String| {
+        app.client
+            .post(app.url("/login"))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    let res = send(body).await.expect("request");
     let token = token_of(res).await;
     let res = app.get("/users/me", Some(&token)).await;
     assert_eq!(res.status(), StatusCode::OK);
 
     // A multipart form without the password is as incomplete as a urlencoded one.
     let body = format!("{}--{boundary}--\r\n", field("username", &user.email));
-    let res = app
-        .client
-        .post(app.url("/login"))
-        .header(
-            "Content-Type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("request");
+    let res = send(body).await.expect("request");
     assert_422(res, json!(["body", "password"]), "missing").await;
 }
 
