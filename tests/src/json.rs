@@ -22,6 +22,18 @@ pub async fn assert_detail(res: Response, status: u16, detail: &str) {
     );
 }
 
+/// Asserts the contract's 401: `WWW-Authenticate: Bearer` and `{"detail": detail}`; `what`
+/// names the case in a failure.
+pub async fn assert_401(res: Response, detail: &str, what: &str) {
+    let challenge = res.headers().get("www-authenticate").cloned();
+    assert_eq!(
+        challenge.as_ref().map(|v| v.as_bytes()),
+        Some(&b"Bearer"[..]),
+        "{what}"
+    );
+    assert_detail(res, 401, detail).await;
+}
+
 /// Asserts a 422 whose entries include one at `loc` of type `kind`; returns the body.
 pub async fn assert_422(res: Response, loc: Value, kind: &str) -> Value {
     let status = res.status().as_u16();

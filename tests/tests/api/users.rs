@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
-use tests::{PASSWORD, assert_detail, json_of, keys_in_order, spawn_app};
+use tests::{PASSWORD, assert_401, assert_detail, json_of, keys_in_order, spawn_app};
 
 /// A User's keys, in the contract's order.
 const USER_KEYS: [&str; 3] = ["id", "email", "created_at"];
@@ -96,8 +96,7 @@ async fn users_by_id_need_a_token_and_an_existing_id() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
     let res = app.get(&format!("/users/{}", ann.id), None).await;
-    assert_eq!(res.headers()["www-authenticate"], "Bearer");
-    assert_detail(res, 401, "Not authenticated").await;
+    assert_401(res, "Not authenticated", "GET /users/{id} without a token").await;
     for id in ["999", "2147483648", "9223372036854775807"] {
         let res = app.get_user(&ann, id).await;
         assert_detail(res, 404, &format!("user with id: {id} was not found")).await;

@@ -2,7 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tests::{TestApp, TestUser, assert_422, assert_422_at, assert_detail, json_of, spawn_app};
+use tests::{
+    TestApp, TestUser, assert_401, assert_422, assert_422_at, assert_detail, json_of, spawn_app,
+};
 
 fn id_of(post: &Value) -> i64 {
     post["id"].as_i64().expect("post id")
@@ -250,8 +252,7 @@ async fn voting_without_a_token_is_401_before_validation() {
         json!([]),
     ] {
         let res = app.post_json("/vote/", None, &body).await;
-        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{body}");
-        assert_detail(res, 401, "Not authenticated").await;
+        assert_401(res, "Not authenticated", &body.to_string()).await;
     }
     assert_eq!(votes_on(&app, &ann, id).await, 0);
 }

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use tests::{assert_422_at, assert_detail, json_of, spawn_app};
+use tests::{assert_401, assert_422_at, assert_detail, json_of, spawn_app};
 
 use super::{FORBIDDEN, id_of, not_found};
 
@@ -24,12 +24,7 @@ async fn checks_run_in_order_401_422_404_403() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(
-                res.headers()["www-authenticate"],
-                "Bearer",
-                "{method} {path}"
-            );
-            assert_detail(res, 401, "Not authenticated").await;
+            assert_401(res, "Not authenticated", &format!("{method} {path}")).await;
         }
         let res = app
             .send_json(method.clone(), &format!("/posts/{anns}"), None, &valid)
@@ -123,13 +118,7 @@ async fn every_posts_route_needs_a_bearer_token() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 401, "{case}");
-        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{case}");
-        assert_eq!(
-            json_of(res).await,
-            json!({"detail": "Not authenticated"}),
-            "{case}"
-        );
+        assert_401(res, "Not authenticated", &case).await;
 
         let res = app
             .request(method.clone(), path, None)
@@ -138,8 +127,7 @@ async fn every_posts_route_needs_a_bearer_token() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.headers()["www-authenticate"], "Bearer", "{case} basic");
-        assert_detail(res, 401, "Not authenticated").await;
+        assert_401(res, "Not authenticated", &format!("{case} basic")).await;
 
         let res = app
             .request(method.clone(), path, Some("not.a.jwt"))
@@ -147,12 +135,12 @@ async fn every_posts_route_needs_a_bearer_token() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            res.headers()["www-authenticate"],
-            "Bearer",
-            "{case} bad token"
-        );
-        assert_detail(res, 401, "Could not validate credentials").await;
+        assert_401(
+            res,
+            "Could not validate credentials",
+            &format!("{case} bad token"),
+        )
+        .await;
     }
     let got = json_of(app.get_post(&ann, id).await).await;
     assert_eq!(
