@@ -19,6 +19,7 @@ mod m20261125_000002_create_posts;
 mod m20261125_000003_create_votes;
 mod m20261126_000004_posts_title_trigram;
 mod m20261126_000005_posts_title_folded_trigram;
+mod m20261207_000006_sessions_and_accounts;
 mod trigram;
 
 pub use config::{DatabaseUrlError, EnvFileError, database_url, load_env_file};
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_votes::Migration),
             Box::new(m20261126_000004_posts_title_trigram::Migration),
             Box::new(m20261126_000005_posts_title_folded_trigram::Migration),
+            Box::new(m20261207_000006_sessions_and_accounts::Migration),
         ]
     }
 }
