@@ -37,6 +37,13 @@ pub enum Error {
     /// refused for the given number of seconds.
     #[error("too many failed logins; retry in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// A refresh token that is unknown, expired, of an ended session, or used already
+    /// (OAuth2's `invalid_grant`).
+    #[error("refresh token refused")]
+    InvalidGrant,
+    /// Login to an account whose email is not verified, while verification is required.
+    #[error("the email is not verified")]
+    EmailNotVerified,
     /// An access token that is malformed, forged, expired or names no user.
     #[error("token refused: malformed, forged, expired, or naming no user")]
     InvalidToken,

@@ -1,11 +1,11 @@
 //! Users: registration and look-ups.
 
 use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
-use entity::user;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, SelectStatement};
+use entity::{account_state, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, QueryTrait, SqlErr, Value,
+    QuerySelect, QueryTrait, SqlErr, Value,
 };
 
 use crate::Error;
@@ -106,21 +106,45 @@ impl Memoized for FindUser {
     }
 }
 
-/// Id and password hash of the user with this email, compared case-insensitively.
+/// What login needs of the user with an email: id, password hash, and whether the email is
+/// verified.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct Credentials {
+    pub(crate) id: i32,
+    pub(crate) password: String,
+    pub(crate) email_verified_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The credentials of the user with this email, compared case-insensitively.
 pub(crate) async fn find_credentials<C: ConnectionTrait>(
     db: &C,
     email: &str,
-) -> Result<Option<(i32, String)>, Error> {
+) -> Result<Option<Credentials>, Error> {
     let email = email.trim().to_lowercase();
-    Ok(user::Entity::find()
-        .select_only()
-        .columns([user::Column::Id, user::Column::Password])
+    let select = Query::select()
+        .columns([
+            (user::Entity, user::Column::Id),
+            (user::Entity, user::Column::Password),
+        ])
+        .column((
+            account_state::Entity,
+            account_state::Column::EmailVerifiedAt,
+        ))
+        .from(user::Entity)
+        .left_join(
+            account_state::Entity,
+            Expr::col((account_state::Entity, account_state::Column::UserId))
+                .equals((user::Entity, user::Column::Id)),
+        )
         // Matches the unique index on lower(email), which also covers rows adopted from the
         // course that were stored in mixed case.
-        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(email))
-        .into_tuple::<(i32, String)>()
-        .one(db)
-        .await?)
+        .and_where(
+            Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Email)))).eq(email),
+        )
+        .limit(1)
+        .to_owned();
+    let statement = db.get_database_backend().build(&select);
+    Ok(Credentials::find_by_statement(statement).one(db).await?)
 }
 
 #[cfg(test)]

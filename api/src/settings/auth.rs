@@ -66,6 +66,8 @@ pub(super) fn auth<F: Fn(&str) -> Option<String>>(
         secret,
         algorithm,
         token_ttl_secs: minutes * 60,
+        refresh_ttl_secs: vars.number::<i64>("REFRESH_TOKEN_EXPIRE_DAYS", 30, 1..=3650)? * 86_400,
+        require_email_verification: vars.flag("REQUIRE_EMAIL_VERIFICATION", false)?,
         bcrypt_cost: vars.number("BCRYPT_COST", 12, 4..=31)?,
         hash_concurrency: vars.number("BCRYPT_CONCURRENCY", cores, 1..=1024)?,
     })

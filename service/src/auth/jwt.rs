@@ -1,5 +1,6 @@
 //! Access tokens: JWTs signed with the configured HMAC key, carrying the user's id under the
-//! claim name the course's clients read (`user_id`).
+//! claim name the course's clients read (`user_id`), the session they belong to (`sid`) and
+//! when they were issued (`iat`).
 
 use chrono::Utc;
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
@@ -36,46 +37,80 @@ impl Tokens {
     }
 }
 
-/// The token's payload, as the course's clients and server write it.
+/// The token's payload: the course's (`user_id`, `exp`), and ours besides. Tokens the course's
+/// way, with neither `sid` nor `iat`, are still accepted.
 #[derive(Serialize, Deserialize)]
 struct Claims {
     user_id: i64,
     exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<i64>,
 }
 
 /// A freshly issued access token.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Token(pub String);
 
+// Hand-written so that a stray `{:?}` never prints the token.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
+/// What a token that verifies says: whose it is, of which session, issued when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub user_id: i64,
+    /// The session (`sid`); `None` for a token minted the course's way.
+    pub session_id: Option<i64>,
+    /// `iat`, or, for a token without one, `exp` minus the configured lifetime.
+    pub issued_at: i64,
+}
+
 impl Auth {
-    /// Issues a token for `user_id`, valid for the configured lifetime.
+    /// Issues a token for `user_id` in `session_id`, valid for the configured lifetime.
     ///
     /// # Errors
     /// `Internal` if signing fails (it cannot with an HMAC key).
-    pub fn issue(&self, user_id: i32) -> Result<Token, Error> {
+    pub fn issue(&self, user_id: i32, session_id: i32) -> Result<Token, Error> {
         let t = &self.tokens;
         let now = Utc::now().timestamp();
         let claims = Claims {
             user_id: i64::from(user_id),
             exp: now + t.ttl_secs,
             iat: Some(now),
+            sid: Some(i64::from(session_id)),
         };
         jsonwebtoken::encode(&t.header, &claims, &t.encoding)
             .map(Token)
             .map_err(|e| Error::Internal(format!("cannot sign token: {e}")))
     }
 
-    /// The `user_id` of a valid token.
+    /// The lifetime of the access tokens this issues, in seconds.
+    pub fn access_ttl_secs(&self) -> i64 {
+        self.tokens.ttl_secs
+    }
+
+    /// What a valid token says. Whether its user and session still exist is the database's
+    /// to say ([`authenticate`](super::authenticate)).
     ///
     /// # Errors
     /// `InvalidToken` for a bad signature, another algorithm, no or past `exp`, or a
-    /// `user_id` that is not an integer.
-    pub fn verify(&self, token: &str) -> Result<i64, Error> {
+    /// `user_id`, `sid` or `iat` that is not an integer.
+    pub fn verify(&self, token: &str) -> Result<Verified, Error> {
         let t = &self.tokens;
         jsonwebtoken::decode::<Claims>(token, &t.decoding, &t.validation)
-            .map(|data| data.claims.user_id)
+            .map(|data| Verified {
+                user_id: data.claims.user_id,
+                session_id: data.claims.sid,
+                issued_at: data
+                    .claims
+                    .iat
+                    .unwrap_or_else(|| data.claims.exp.saturating_sub(t.ttl_secs)),
+            })
             .map_err(|e| {
                 // The kind only (expired, bad signature, ...): never the token itself.
                 log::debug!("token rejected: {:?}", e.kind());
@@ -95,6 +130,8 @@ mod tests {
             secret: secret.into(),
             algorithm: alg,
             token_ttl_secs: ttl,
+            refresh_ttl_secs: 3600,
+            require_email_verification: false,
             bcrypt_cost: 4,
             hash_concurrency: 2,
         })
@@ -103,25 +140,27 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let a = auth(Algorithm::HS256, "k", 60);
-        let t = a.issue(7).unwrap();
-        assert_eq!(a.verify(&t.0).unwrap(), 7);
+        let t = a.issue(7, 3).unwrap();
+        let v = a.verify(&t.0).unwrap();
+        assert_eq!((v.user_id, v.session_id), (7, Some(3)));
+        assert!((v.issued_at - chrono::Utc::now().timestamp()).abs() <= 1);
     }
 
     #[test]
     fn expired_tokens_fail_without_leeway() {
         let a = auth(Algorithm::HS256, "k", -1);
-        let t = a.issue(7).unwrap();
+        let t = a.issue(7, 1).unwrap();
         assert!(a.verify(&t.0).is_err());
     }
 
     #[test]
     fn tampered_or_foreign_tokens_fail() {
         let a = auth(Algorithm::HS256, "k", 60);
-        let other_key = auth(Algorithm::HS256, "other", 60).issue(7).unwrap();
+        let other_key = auth(Algorithm::HS256, "other", 60).issue(7, 1).unwrap();
         assert!(a.verify(&other_key.0).is_err());
-        let other_alg = auth(Algorithm::HS512, "k", 60).issue(7).unwrap();
+        let other_alg = auth(Algorithm::HS512, "k", 60).issue(7, 1).unwrap();
         assert!(a.verify(&other_alg.0).is_err());
-        let mut t = a.issue(7).unwrap().0;
+        let mut t = a.issue(7, 1).unwrap().0;
         t.push('x');
         assert!(a.verify(&t).is_err());
     }

@@ -1,14 +1,15 @@
 //! The login use case: refuse a throttled attempt before any bcrypt work, check the password
 //! (against a dummy hash when the email is unknown, so both failures look and take alike),
-//! then issue a token and count the outcome.
+//! then start a session and count the outcome.
 
 use std::net::IpAddr;
 
 use sea_orm::ConnectionTrait;
 
+use super::Auth;
 use super::throttle::LoginThrottle;
-use super::{Auth, Token};
 use crate::Error;
+use crate::sessions::{self, TokenPair};
 use crate::users;
 
 /// A login attempt.
@@ -18,20 +19,23 @@ pub struct LoginAttempt<'a> {
     pub password: &'a str,
     /// The client's address, for throttling; `None` when unknown.
     pub client: Option<IpAddr>,
+    /// The client's `User-Agent`, kept with the session.
+    pub user_agent: Option<&'a str>,
 }
 
-/// Logs in with an email (any case) and password.
+/// Logs in with an email (any case) and password, starting a session.
 ///
 /// # Errors
 /// `TooManyAttempts` while the account or client is throttled (checked before any bcrypt
 /// work); `InvalidCredentials` for an unknown email or a wrong password, alike in answer and
-/// in time.
+/// in time; `EmailNotVerified` for the right password of an unverified account while
+/// verification is required.
 pub async fn login<C: ConnectionTrait>(
     db: &C,
     auth: &Auth,
     throttle: &LoginThrottle,
     attempt: LoginAttempt<'_>,
-) -> Result<Token, Error> {
+) -> Result<TokenPair, Error> {
     let account = attempt.username.trim().to_lowercase();
     if let Some(wait) = throttle.blocked_for(&account, attempt.client) {
         return Err(Error::TooManyAttempts {
@@ -39,14 +43,20 @@ pub async fn login<C: ConnectionTrait>(
         });
     }
     let found = users::find_credentials(db, &account).await?;
-    let (user_id, hash) = match found {
-        Some((id, hash)) => (Some(id), Some(hash)),
+    let (user, hash) = match found {
+        Some(c) => (
+            Some((c.id, c.email_verified_at.is_some())),
+            Some(c.password),
+        ),
         None => (None, None),
     };
-    match (auth.check_password(attempt.password, hash).await?, user_id) {
-        (true, Some(id)) => {
+    match (auth.check_password(attempt.password, hash).await?, user) {
+        (true, Some((id, verified))) => {
             throttle.succeeded(&account);
-            auth.issue(id)
+            if auth.requires_verified_email() && !verified {
+                return Err(Error::EmailNotVerified);
+            }
+            sessions::start(db, auth, id, attempt.user_agent).await
         }
         _ => {
             throttle.failed(&account, attempt.client);

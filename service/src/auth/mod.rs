@@ -5,14 +5,17 @@
 //! (`password`); [`login()`] uses both, after asking the [`throttle`] whether the attempt may
 //! be made at all.
 
+mod caller;
 mod jwt;
 mod login;
 mod password;
+pub mod secret;
 pub mod throttle;
 
 use jsonwebtoken::Algorithm;
 
-pub use jwt::Token;
+pub use caller::{Caller, authenticate};
+pub use jwt::{Token, Verified};
 pub use login::{LoginAttempt, login};
 
 /// How tokens and password hashes are made.
@@ -22,8 +25,12 @@ pub struct AuthConfig {
     pub secret: String,
     /// HS256, HS384 or HS512.
     pub algorithm: Algorithm,
-    /// Token lifetime in seconds.
+    /// Access token lifetime in seconds.
     pub token_ttl_secs: i64,
+    /// Refresh token (session) lifetime in seconds, renewed by each refresh.
+    pub refresh_ttl_secs: i64,
+    /// Whether login refuses an account whose email is not verified.
+    pub require_email_verification: bool,
     /// bcrypt cost of new hashes (4..=31).
     pub bcrypt_cost: u32,
     /// How many bcrypt computations may run at once.
@@ -36,6 +43,11 @@ impl std::fmt::Debug for AuthConfig {
             .field("secret", &"***")
             .field("algorithm", &self.algorithm)
             .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("refresh_ttl_secs", &self.refresh_ttl_secs)
+            .field(
+                "require_email_verification",
+                &self.require_email_verification,
+            )
             .field("bcrypt_cost", &self.bcrypt_cost)
             .finish_non_exhaustive()
     }
@@ -45,6 +57,8 @@ impl std::fmt::Debug for AuthConfig {
 pub struct Auth {
     tokens: jwt::Tokens,
     hashing: password::Hashing,
+    refresh_ttl_secs: i64,
+    require_email_verification: bool,
 }
 
 impl Auth {
@@ -53,6 +67,18 @@ impl Auth {
         Self {
             tokens: jwt::Tokens::new(config),
             hashing: password::Hashing::new(config),
+            refresh_ttl_secs: config.refresh_ttl_secs,
+            require_email_verification: config.require_email_verification,
         }
+    }
+
+    /// Whether login refuses an account whose email is not verified.
+    pub fn requires_verified_email(&self) -> bool {
+        self.require_email_verification
+    }
+
+    /// How long a session's refresh token is accepted after it was issued.
+    pub(crate) fn refresh_ttl(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(self.refresh_ttl_secs)
     }
 }

@@ -168,6 +168,8 @@ mod tests {
             secret: "k".into(),
             algorithm: Algorithm::HS256,
             token_ttl_secs: 60,
+            refresh_ttl_secs: 3600,
+            require_email_verification: false,
             bcrypt_cost: 4,
             hash_concurrency: 2,
         });
