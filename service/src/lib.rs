@@ -7,6 +7,7 @@
 //! trying again may help; how a client is told is the caller's business. How the database is
 //! reached (connecting, pools, running statements, what its errors mean) is [`db`]'s alone.
 
+pub mod accounts;
 pub mod auth;
 pub mod db;
 pub mod domain;
