@@ -132,7 +132,7 @@ async fn the_openapi_document_describes_every_route_and_its_statuses() {
     operation_ids.sort();
     operation_ids.dedup();
     assert_eq!(operation_ids.len(), count, "operationIds are unique");
-    assert_eq!(count, 23);
+    assert_eq!(count, 22);
     let vote = &paths["/vote/"]["post"]["responses"]["201"]["content"]["application/json"];
     assert_eq!(vote["schema"]["$ref"], "#/components/schemas/Message");
 }
