@@ -20,6 +20,7 @@ mod migrations;
 mod operations;
 mod posts;
 mod security;
+mod sessions;
 mod users;
 mod validation;
 mod votes;
