@@ -186,7 +186,11 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
     assert_eq!(
         fks,
         [
+            "account_states_user_id_fkey c",
+            "account_tokens_user_id_fkey c",
             "post_users_fk c",
+            "retired_refresh_tokens_session_id_fkey c",
+            "sessions_user_id_fkey c",
             "votes_post_id_fkey c",
             "votes_user_id_fkey c"
         ]
