@@ -17,7 +17,15 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// The configuration of a test server: fast bcrypt, one worker, short timeouts; `extra`
 /// overrides or adds variables.
+///
+/// With `TEST_DATABASE_POOLER_URL` set (a pooler such as PgBouncer in front of the server of
+/// `TEST_DATABASE_URL`, e.g. `postgres://postgres@127.0.0.1:6432`), the server reaches its
+/// PostgreSQL database through the pooler, and migrates it directly
+/// (`DATABASE_MIGRATION_URL`), unless `extra` names a `DATABASE_URL` of its own;
+/// `TEST_DATABASE_PREPARED_STATEMENTS`, when set, becomes its `DATABASE_PREPARED_STATEMENTS`.
 pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let pooled = pooled_url(database_url);
+    let prepared = env_var("TEST_DATABASE_PREPARED_STATEMENTS");
     let mut vars: HashMap<&str, &str> = [
         ("DATABASE_URL", database_url),
         ("PORT", "0"),
@@ -30,8 +38,35 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     ]
     .into_iter()
     .collect();
+    let own_url = extra.iter().any(|(k, _)| *k == "DATABASE_URL");
+    if let Some(pooled) = pooled.as_deref()
+        && !own_url
+    {
+        vars.insert("DATABASE_URL", pooled);
+        vars.insert("DATABASE_MIGRATION_URL", database_url);
+    }
+    if let Some(prepared) = prepared.as_deref() {
+        vars.insert("DATABASE_PREPARED_STATEMENTS", prepared);
+    }
     vars.extend(extra.iter().copied());
     Settings::from_vars(|k| vars.get(k).map(|v| (*v).to_owned())).expect("test settings are valid")
+}
+
+/// `database_url` (a PostgreSQL database's) as reached through `TEST_DATABASE_POOLER_URL`,
+/// when that is set.
+fn pooled_url(database_url: &str) -> Option<String> {
+    let pooler = env_var("TEST_DATABASE_POOLER_URL")?;
+    if !database_url.starts_with("postgres") {
+        return None;
+    }
+    let direct = url::Url::parse(database_url).expect("a database URL");
+    let mut url = url::Url::parse(&pooler).expect("TEST_DATABASE_POOLER_URL is a URL");
+    url.set_path(direct.path());
+    Some(url.to_string())
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// A server running in this process; stopped on drop.

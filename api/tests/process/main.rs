@@ -1,5 +1,5 @@
 //! The server binary under process-level faults: a database unreachable at start, SIGTERM
-//! under load, `kill -9` under a write load.
+//! under load, `kill -9` under a write load; and two server processes on one database.
 //!
 //! Each test runs the real binary against a database of its own: a fresh SQLite file, or,
 //! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database created (and dropped) through
@@ -14,6 +14,7 @@
 
 #[cfg(target_os = "linux")]
 mod priority;
+mod shared;
 mod slow_upload;
 mod start;
 mod stop;

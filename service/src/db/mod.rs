@@ -5,8 +5,9 @@
 //! through `ConnectionTrait`; nothing outside this module opens a connection, sizes a pool or
 //! reads a driver's error codes.
 //!
-//! On PostgreSQL statements run on a pool of our own (`postgres` says why not sqlx's). SQLite
-//! keeps SeaORM's pool: its connections live in this process, so a ping there costs no
+//! On PostgreSQL statements run on a pool of our own (`postgres` says why not sqlx's),
+//! prepared, or behind a pooler in transaction mode unnamed in a transaction each (`pooler`).
+//! SQLite keeps SeaORM's pool: its connections live in this process, so a ping there costs no
 //! network round trip.
 //!
 //! [`ConnectionTrait`]: sea_orm::ConnectionTrait
@@ -14,15 +15,18 @@
 mod connect;
 mod failure;
 pub(crate) mod memo;
+mod pooler;
 mod postgres;
 mod statements;
 
 use sea_orm::{DatabaseConnection, DbBackend};
 
 pub use connect::{
-    ConnectError, DatabaseSettings, LOCK_WAIT, connect, connect_for_migrations, redact,
+    ConnectError, DatabaseSettings, LOCK_WAIT, MIGRATION_LOCK_WAIT, connect,
+    connect_for_migrations, redact,
 };
 pub(crate) use failure::{Failure, classify};
+pub use pooler::{PreparedStatements, URL_PARAMETER};
 
 use crate::Error;
 use postgres::PgPool;

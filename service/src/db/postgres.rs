@@ -11,7 +11,12 @@
 //! - a connection whose statement was abandoned half-way (the client hung up) is pinged,
 //!   which reads what is left of its answer, before anyone else gets it;
 //! - connections are retired after [`MAX_LIFETIME`], as sqlx's pool does by default.
+//!
+//! Statements are sent as [`Sending`] says: prepared (named, cached per connection), or, for
+//! a pooler in transaction mode, unnamed inside a transaction of their own (`pooler` says
+//! why both).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
@@ -20,6 +25,7 @@ use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, Statement, Values};
 use sea_query_sqlx::SqlxValues;
 
+use super::pooler::Sending;
 use super::{DatabaseSettings, PoolStatus};
 
 /// A connection idle for this long is pinged before it is handed out.
@@ -35,6 +41,7 @@ pub(super) struct PgPool {
     /// unavailable) and its connection is closed: the one bound on a network that went
     /// silent, or a proxy that hung, mid-statement.
     statement_timeout: Duration,
+    sending: Sending,
 }
 
 impl PgPool {
@@ -48,6 +55,7 @@ impl PgPool {
         options: PgConnectOptions,
         max_connections: usize,
         settings: &DatabaseSettings,
+        sending: Sending,
     ) -> Result<Self, DbErr> {
         let manager = PgManager {
             options: options.disable_statement_logging(),
@@ -63,17 +71,29 @@ impl PgPool {
         Ok(Self {
             pool,
             statement_timeout: settings.statement_timeout,
+            sending,
         })
     }
 
     /// Runs `statement` on a pooled connection, bounded by the statement timeout: `Err` when
-    /// no connection could be had, else the statement's own result.
+    /// no connection could be had, else the statement's own result. `statement` is told
+    /// whether to prepare (`true`) or send its statement unnamed (`false`, and then it runs in
+    /// a transaction of its own).
     pub(super) async fn run<T>(
         &self,
-        statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+        statement: impl AsyncFnOnce(&mut PgConnection, bool) -> Result<T, sqlx::Error>,
     ) -> Result<Result<T, sqlx::Error>, DbErr> {
         let mut checkout = Checkout::take(&self.pool).await?;
-        let result = bounded(self.statement_timeout, statement(checkout.conn())).await;
+        let Some(conn) = checkout.conn() else {
+            return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
+        };
+        let result = match &self.sending {
+            Sending::Prepared => bounded(self.statement_timeout, statement(conn, true)).await,
+            Sending::Unprepared { begin } => {
+                let alone = in_transaction(conn, begin, statement);
+                bounded(self.statement_timeout, alone).await
+            }
+        };
         Ok(checkout.finish(result))
     }
 
@@ -94,11 +114,43 @@ impl PgPool {
     }
 }
 
-/// `stmt` as sqlx runs it. Taking the statement by value hands its SQL and values to sqlx
-/// as they are, without copying them.
-pub(super) fn query(stmt: Statement) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {
+/// `statement` unnamed in a transaction of its own that `begin` starts: a pooler in
+/// transaction mode keeps one backend from the `BEGIN` to the `COMMIT`, so the statement is
+/// parsed, bound and run on the same one. A failed statement is rolled back at once (its
+/// locks go with it) unless the connection is lost anyway.
+async fn in_transaction<T>(
+    conn: &mut PgConnection,
+    begin: &Arc<str>,
+    statement: impl AsyncFnOnce(&mut PgConnection, bool) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    let mut txn = conn
+        .begin_with(sqlx::AssertSqlSafe(Arc::clone(begin)))
+        .await?;
+    match statement(&mut *txn, false).await {
+        Ok(out) => {
+            txn.commit().await?;
+            Ok(out)
+        }
+        Err(e) => {
+            if !breaks_connection(&e) {
+                // If this fails too, dropping the transaction queues the rollback for the
+                // connection's next use.
+                txn.rollback().await.ok();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `stmt` as sqlx runs it: prepared (named, and kept by the connection) when `persistent`,
+/// else unnamed. Taking the statement by value hands its SQL and values to sqlx as they are,
+/// without copying them.
+pub(super) fn query(
+    stmt: Statement,
+    persistent: bool,
+) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {
     let values = stmt.values.unwrap_or_else(|| Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values)).persistent(persistent)
 }
 
 /// A pooled connection, with what the last statement on it left behind.
@@ -151,31 +203,32 @@ impl managed::Manager for PgManager {
 }
 
 /// A pooled connection checked out for one statement. Dropped before [`Checkout::finish`],
-/// the statement was abandoned: the connection goes back marked so.
+/// the statement was abandoned: the connection is pinged at once, on a task of its own (which
+/// reads what was left of its answer, and sends the rollback of a transaction left open),
+/// and goes back to the pool marked by how that went.
 /// Guarded by `faults::clients_hanging_up_leak_no_connection_and_write_no_half_row`.
 struct Checkout {
-    conn: Object<PgManager>,
-    finished: bool,
+    conn: Option<Object<PgManager>>,
 }
 
 impl Checkout {
     async fn take(pool: &managed::Pool<PgManager>) -> Result<Self, DbErr> {
         let conn = pool.get().await.map_err(acquire_error)?;
-        Ok(Self {
-            conn,
-            finished: false,
-        })
+        Ok(Self { conn: Some(conn) })
     }
 
-    fn conn(&mut self) -> &mut PgConnection {
-        &mut self.conn.conn
+    /// The connection (always there: only `finish` and `drop` take it out, and both end the
+    /// checkout).
+    fn conn(&mut self) -> Option<&mut PgConnection> {
+        self.conn.as_mut().map(|c| &mut c.conn)
     }
 
     /// The statement is over; `result` says whether the connection survived it.
     fn finish<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        self.finished = true;
-        if result.as_ref().is_err_and(breaks_connection) {
-            self.conn.state = ConnState::Broken;
+        if let Some(mut conn) = self.conn.take()
+            && result.as_ref().is_err_and(breaks_connection)
+        {
+            conn.state = ConnState::Broken;
         }
         result
     }
@@ -183,8 +236,19 @@ impl Checkout {
 
 impl Drop for Checkout {
     fn drop(&mut self) {
-        if !self.finished {
-            self.conn.state = ConnState::Abandoned;
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        conn.state = ConnState::Abandoned;
+        // Without a runtime (never, in the server) it goes back marked, and is pinged when
+        // next taken out.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                conn.state = match conn.conn.ping().await {
+                    Ok(()) => ConnState::Ready,
+                    Err(_) => ConnState::Broken,
+                };
+            });
         }
     }
 }

@@ -14,18 +14,19 @@ use super::{Backend, Db};
 
 impl Db {
     /// Runs `statement` with `on_postgres` on a connection of our pool (checked out, bounded
-    /// by the statement timeout, given back marked as the statement left it), failing as
-    /// `failed` says; or with `on_sea_orm` on SeaORM's connection.
+    /// by the statement timeout, prepared or not as the pool says, given back marked as the
+    /// statement left it), failing as `failed` says; or with `on_sea_orm` on SeaORM's
+    /// connection.
     async fn run<S, T>(
         &self,
         statement: S,
-        on_postgres: impl AsyncFnOnce(&mut PgConnection, S) -> Result<T, sqlx::Error>,
+        on_postgres: impl AsyncFnOnce(&mut PgConnection, S, bool) -> Result<T, sqlx::Error>,
         on_sea_orm: impl AsyncFnOnce(&DatabaseConnection, S) -> Result<T, DbErr>,
         failed: fn(RuntimeErr) -> DbErr,
     ) -> Result<T, DbErr> {
         match &self.0 {
             Backend::Postgres(pool) => pool
-                .run(async move |conn| on_postgres(conn, statement).await)
+                .run(async move |conn, prepare| on_postgres(conn, statement, prepare).await)
                 .await?
                 .map_err(|e| failed(RuntimeErr::SqlxError(e.into()))),
             Backend::SeaOrm(db) => on_sea_orm(db, statement).await,
@@ -45,7 +46,7 @@ impl ConnectionTrait for Db {
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.run(
             stmt,
-            async |conn, stmt| Ok(query(stmt).execute(conn).await?.into()),
+            async |conn, stmt, prepare| Ok(query(stmt, prepare).execute(conn).await?.into()),
             async |db, stmt| db.execute_raw(stmt).await,
             DbErr::Exec,
         )
@@ -57,7 +58,7 @@ impl ConnectionTrait for Db {
         // compiler's check that the returned future is `Send` for every lifetime.
         self.run(
             (),
-            async |conn, ()| Ok(conn.execute(sqlx::AssertSqlSafe(sql)).await?.into()),
+            async |conn, (), _| Ok(conn.execute(sqlx::AssertSqlSafe(sql)).await?.into()),
             async |db, ()| db.execute_unprepared(sql).await,
             DbErr::Exec,
         )
@@ -67,7 +68,10 @@ impl ConnectionTrait for Db {
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         self.run(
             stmt,
-            async |conn, stmt| Ok(query(stmt).fetch_optional(conn).await?.map(Into::into)),
+            async |conn, stmt, prepare| {
+                let row = query(stmt, prepare).fetch_optional(conn).await?;
+                Ok(row.map(Into::into))
+            },
             async |db, stmt| match db.get_database_backend() {
                 // SQLite commits a statement outside a transaction when it is stepped to its
                 // end. sqlx's `fetch_one` stops at the first row and resets the statement,
@@ -86,8 +90,8 @@ impl ConnectionTrait for Db {
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.run(
             stmt,
-            async |conn, stmt| {
-                let rows = query(stmt).fetch_all(conn).await?;
+            async |conn, stmt, prepare| {
+                let rows = query(stmt, prepare).fetch_all(conn).await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             },
             async |db, stmt| db.query_all_raw(stmt).await,

@@ -18,6 +18,7 @@ mod faults;
 mod health;
 mod migrations;
 mod operations;
+mod pooler;
 mod posts;
 mod security;
 mod sessions;

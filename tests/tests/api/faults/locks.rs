@@ -23,11 +23,26 @@ use super::{
 /// - once the lock is released, everything works again.
 #[tokio::test]
 async fn a_locked_table_gives_prompt_503s_and_recovers() {
-    let app = spawn_app_with(&[
+    locked_table(&[]).await;
+}
+
+/// The same with prepared statements off, as behind a pooler in transaction mode: no
+/// `lock_timeout` is sent at connect then, and the lock wait is each statement's own
+/// transaction's (`SET LOCAL`), so without it the request would wait for the statement
+/// timeout (10 s) instead.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn a_locked_table_gives_503_within_the_lock_wait_without_prepared_statements() {
+    locked_table(&[("DATABASE_PREPARED_STATEMENTS", "false")]).await;
+}
+
+async fn locked_table(extra: &[(&str, &str)]) {
+    let mut vars = vec![
         ("DATABASE_MAX_CONNECTIONS", "1"),
         ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
     let user = app.user("locked").await;
     app.post(&user, "before the lock", true).await;
     let (client, base, token) = (&app.client, app.address.as_str(), Some(user.token.as_str()));
