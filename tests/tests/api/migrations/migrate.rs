@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use migration::Command;
-use sea_orm::{ConnectionTrait, Database, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend};
 use tests::{spawn_app, spawn_app_with};
 
 use super::{ALL_TABLES, COURSE_TABLES, indexes, tables};
