@@ -238,11 +238,12 @@ async fn choose(
         }
         PreparedStatements::On => {
             probe(prepared, timeout).await?;
-            warn_prepared_behind_pooler(settings, pooler::detect(prepared, true, timeout).await?);
+            let found = pooler::detect(prepared, plain, true, timeout).await?;
+            warn_prepared_behind_pooler(settings, found);
             Ok(Sending::Prepared)
         }
         PreparedStatements::Detect => {
-            let found = pooler::detect(prepared, true, timeout).await?;
+            let found = pooler::detect(prepared, plain, true, timeout).await?;
             if !found.any() {
                 return Ok(Sending::Prepared);
             }
@@ -305,7 +306,7 @@ pub async fn connect_for_migrations(
         let options = pg_options(url)?;
         let timeout = settings.acquire_timeout;
         let found = retry(settings, url, async || {
-            pooler::detect(&options, false, timeout).await
+            pooler::detect(&options, &options, false, timeout).await
         })
         .await?;
         if found.shares_backends {

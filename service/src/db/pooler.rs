@@ -170,28 +170,34 @@ pub(super) fn refused_startup_parameter(e: &sqlx::Error) -> bool {
         .is_some_and(|db| db.message().starts_with("unsupported startup parameter"))
 }
 
-/// Looks for a pooler in the way, through two connections opened with `options` (the
-/// server's own connect options, `lock_timeout` included when `check_options`). Every wait is
-/// bounded by `timeout`.
+/// Looks for a pooler in the way, through two connections: opened with `prepared` (the
+/// server's connect options with `lock_timeout`, checked to arrive when `check_options`), or
+/// with `plain` (none) once `prepared` is refused. Every wait is bounded by `timeout`.
 ///
 /// # Errors
 /// A connection or a statement failed (other than by refusing a startup parameter).
 pub(super) async fn detect(
-    options: &PgConnectOptions,
+    prepared: &PgConnectOptions,
+    plain: &PgConnectOptions,
     check_options: bool,
     timeout: Duration,
 ) -> Result<Findings, DbErr> {
-    let mut first = match bounded(timeout, options.connect()).await {
-        Ok(conn) => conn,
+    let mut found = Findings::default();
+    let options = match bounded(timeout, prepared.connect()).await {
+        Ok(conn) => {
+            conn.close().await.ok();
+            prepared
+        }
         Err(e) if refused_startup_parameter(&e) => {
-            return Ok(Findings {
-                refuses_options: true,
-                ..Findings::default()
-            });
+            found.refuses_options = true;
+            plain
         }
         Err(e) => return Err(conn_err(e)),
     };
-    let found = async {
+    let mut first = bounded(timeout, options.connect())
+        .await
+        .map_err(conn_err)?;
+    let looked = async {
         let row = simple(
             &mut first,
             "SELECT pg_backend_pid(), \
@@ -201,24 +207,17 @@ pub(super) async fn detect(
         .await?;
         let pid: i32 = row.try_get(0)?;
         let source: String = row.try_get(1)?;
-        if check_options && source != "client" {
-            return Ok(Findings {
-                drops_options: true,
-                ..Findings::default()
-            });
-        }
+        found.drops_options = check_options && !found.refuses_options && source != "client";
         let mut second = bounded(timeout, options.connect()).await?;
         let shares = shares_backends(&mut first, &mut second, pid, timeout).await;
         second.close().await.ok();
-        Ok(Findings {
-            shares_backends: shares?,
-            ..Findings::default()
-        })
+        found.shares_backends = shares?;
+        Ok(found)
     }
     .await
     .map_err(conn_err);
     first.close().await.ok();
-    found
+    looked
 }
 
 /// Whether `second`, inside a transaction, gets the backend `first` had (`pid`) for its last
