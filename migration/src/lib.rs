@@ -20,6 +20,7 @@ mod m20261125_000003_create_votes;
 mod m20261126_000004_posts_title_trigram;
 mod m20261126_000005_posts_title_folded_trigram;
 mod m20261207_000006_sessions_and_accounts;
+mod m20261207_000007_login_failures;
 mod trigram;
 
 pub use config::{DatabaseUrlError, EnvFileError, database_url, load_env_file};
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_posts_title_trigram::Migration),
             Box::new(m20261126_000005_posts_title_folded_trigram::Migration),
             Box::new(m20261207_000006_sessions_and_accounts::Migration),
+            Box::new(m20261207_000007_login_failures::Migration),
         ]
     }
 }

@@ -37,9 +37,14 @@ pub enum Error {
     #[error("unknown email or wrong password")]
     InvalidCredentials,
     /// Too many failed logins for this account or from this client; another attempt is
-    /// refused for the given number of seconds.
+    /// refused for the given number of seconds. `limit` failures per `window_secs` is the
+    /// policy that was reached.
     #[error("too many failed logins; retry in {retry_after_secs} s")]
-    TooManyAttempts { retry_after_secs: u64 },
+    TooManyAttempts {
+        retry_after_secs: u64,
+        limit: u32,
+        window_secs: u64,
+    },
     /// A refresh token that is unknown, expired, of an ended session, or used already
     /// (OAuth2's `invalid_grant`).
     #[error("refresh token refused")]

@@ -161,8 +161,19 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
-            ApiError::Service(service::Error::TooManyAttempts { retry_after_secs }) => {
-                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            ApiError::Service(service::Error::TooManyAttempts {
+                retry_after_secs,
+                limit,
+                window_secs,
+            }) => {
+                // RFC 9110's Retry-After, and the IETF draft's RateLimit fields
+                // (draft-ietf-httpapi-ratelimit-headers): the policy reached, none left.
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+                    .insert_header((
+                        "RateLimit-Policy",
+                        format!("\"login\";q={limit};w={window_secs}"),
+                    ))
+                    .insert_header(("RateLimit", format!("\"login\";r=0;t={retry_after_secs}")));
             }
             ApiError::Service(
                 service::Error::Unavailable(_) | service::Error::StorageFailure(_),

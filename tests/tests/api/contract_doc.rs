@@ -123,6 +123,8 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::InvalidCredentials),
         ApiError::Service(S::TooManyAttempts {
             retry_after_secs: 7,
+            limit: 10,
+            window_secs: 300,
         }),
         ApiError::Service(S::InvalidToken),
         ApiError::Service(S::SessionNotFound(101)),

@@ -67,6 +67,7 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
     assert_eq!(
         our_indexes(&app.db).await,
         [
+            "ix_login_failures_window_start",
             "ix_posts_owner_id",
             "ix_posts_title_folded_trgm",
             "ix_retired_refresh_tokens_session_id",
