@@ -10,4 +10,6 @@ pub struct AppState {
     pub db: service::Db,
     pub auth: Arc<Auth>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// How long an `Idempotency-Key`'s response is kept.
+    pub idempotency_ttl: chrono::TimeDelta,
 }

@@ -33,6 +33,12 @@ pub enum Error {
     /// This user has voted on this post already.
     #[error("user {user_id} voted on post {post_id} already")]
     AlreadyVoted { user_id: i32, post_id: i64 },
+    /// An `Idempotency-Key` already used with another request.
+    #[error("idempotency key used with another request")]
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request is still running.
+    #[error("idempotency key in use by a request still running")]
+    IdempotencyKeyInProgress,
     /// Unknown email or wrong password (deliberately indistinguishable).
     #[error("unknown email or wrong password")]
     InvalidCredentials,

@@ -8,6 +8,7 @@
 mod field;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -83,6 +84,14 @@ impl ApiError {
                 ),
                 S::InvalidToken => text(StatusCode::UNAUTHORIZED, "Could not validate credentials"),
                 S::InvalidGrant => (StatusCode::BAD_REQUEST, Detail::OAuth(INVALID_GRANT)),
+                S::IdempotencyKeyReused => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Detail::Fields(std::slice::from_ref(&*KEY_REUSED)),
+                ),
+                S::IdempotencyKeyInProgress => text(
+                    StatusCode::CONFLICT,
+                    "a request with this Idempotency-Key is still in progress",
+                ),
                 S::EmailNotVerified => text(StatusCode::FORBIDDEN, "email not verified"),
                 S::TooManyAttempts { .. } => {
                     text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
@@ -137,6 +146,15 @@ enum Detail<'a> {
     /// An OAuth2 token endpoint error (RFC 6749 §5.2), its code also under `detail`.
     OAuth(OAuthErrorBody),
 }
+
+/// A key sent again with another request: a 422 entry at the header, as for a bad key.
+static KEY_REUSED: LazyLock<FieldError> = LazyLock::new(|| {
+    FieldError::new(
+        crate::extract::key_loc(),
+        "value_error",
+        "Value error, the key was used with another request",
+    )
+});
 
 /// The refresh grant's one refusal: no reason is told apart, so a stolen token learns nothing.
 const INVALID_GRANT: OAuthErrorBody = OAuthErrorBody {

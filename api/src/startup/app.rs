@@ -37,6 +37,7 @@ pub(super) struct Shared {
     next_pool: Arc<AtomicUsize>,
     auth: Arc<Auth>,
     login_throttle: Arc<LoginThrottle>,
+    idempotency_ttl: chrono::TimeDelta,
     metrics: PrometheusMetrics,
     /// The document, written once: `/openapi.json` serves these bytes, and Swagger UI and
     /// ReDoc load them from there (each worker holding its own copy of the document itself
@@ -63,6 +64,8 @@ impl Shared {
             next_pool: Arc::new(AtomicUsize::new(0)),
             auth,
             login_throttle: Arc::new(LoginThrottle::new(settings.throttle)),
+            idempotency_ttl: chrono::TimeDelta::from_std(settings.idempotency_ttl)
+                .unwrap_or(chrono::TimeDelta::hours(24)),
             metrics,
             routes: Arc::new(RouteTable::new(&api)),
             canonical: Arc::new(CanonicalPaths::new(&api)),
@@ -79,6 +82,7 @@ impl Shared {
             db: self.pools[pool].clone(),
             auth: Arc::clone(&self.auth),
             login_throttle: Arc::clone(&self.login_throttle),
+            idempotency_ttl: self.idempotency_ttl,
         })
     }
 
