@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use service::auth::Auth;
 use service::throttle::LoginThrottle;
@@ -10,4 +11,8 @@ pub struct AppState {
     pub db: service::Db,
     pub auth: Arc<Auth>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// How long an `Idempotency-Key`'s response is kept.
+    pub idempotency_ttl: chrono::TimeDelta,
+    /// Set on SIGTERM while the server drains: `/ready` answers 503.
+    pub draining: Arc<AtomicBool>,
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod db;
 pub mod domain;
 mod error;
+pub mod idempotency;
 pub mod posts;
 pub mod sessions;
 pub mod users;

@@ -37,6 +37,8 @@ pub struct Settings {
     /// Failed-login limits (`LOGIN_MAX_FAILURES`, `LOGIN_MAX_FAILURES_PER_CLIENT`,
     /// `LOGIN_FAILURE_WINDOW_SECS`).
     pub throttle: ThrottleConfig,
+    /// How long the response to an `Idempotency-Key` is kept (`IDEMPOTENCY_KEY_TTL_HOURS`).
+    pub idempotency_ttl: Duration,
     /// Which browser origins may call the API (`CORS_ORIGINS`).
     pub cors: CorsOrigins,
 }
@@ -51,6 +53,9 @@ pub struct ServerSettings {
     pub workers: usize,
     /// How long a graceful stop (SIGTERM) waits for requests in flight.
     pub shutdown_timeout: Duration,
+    /// How long, after SIGTERM, the server keeps serving with `/ready` at 503 before it stops
+    /// accepting, so that a load balancer can take it out first.
+    pub drain: Duration,
 }
 
 /// A configuration variable with an unusable value. Displays as one line naming it.
@@ -110,6 +115,7 @@ impl Settings {
             max_per_client: vars.number("LOGIN_MAX_FAILURES_PER_CLIENT", 100, 0..=1_000_000)?,
             window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS", 300, 86_400)?,
         };
+        let idempotency_hours: u64 = vars.number("IDEMPOTENCY_KEY_TTL_HOURS", 24, 1..=720)?;
         let database = DatabaseSettings {
             url,
             max_connections: vars.number("DATABASE_MAX_CONNECTIONS", 10, 1..=1000)?,
@@ -124,6 +130,7 @@ impl Settings {
             port,
             workers: vars.number("WORKERS", cores, 1..=256)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 30, 3600)?,
+            drain: Duration::from_secs(vars.number("SHUTDOWN_DRAIN_SECS", 0, 0..=3600)?),
         };
         Ok(Settings {
             server,
@@ -132,6 +139,7 @@ impl Settings {
             production,
             auth,
             throttle,
+            idempotency_ttl: Duration::from_secs(idempotency_hours * 3600),
             cors,
         })
     }

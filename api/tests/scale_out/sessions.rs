@@ -105,3 +105,31 @@ pub(super) async fn sessions_span_replicas(http: &Client, a: &Replica, b: &Repli
         "step 3b: refresh, reuse, logout and a password change through one replica hold on the other"
     );
 }
+
+/// Step 3c: one login budget for both replicas. Failed logins through A and B in turn count
+/// together: past `LOGIN_MAX_FAILURES` (10, the default) the next attempt is 429 through A, B
+/// and nginx alike.
+pub(super) async fn one_login_budget(http: &Client, a: &Replica, b: &Replica, nginx: &str) {
+    let email = format!("{}@example.com", unique("budget"));
+    register(http, &a.base(), &email).await;
+    let attempt = |base: String| {
+        let req = http
+            .post(format!("{base}/login"))
+            .form(&[("username", email.as_str()), ("password", "a wrong guess")]);
+        async move { req.send().await.expect("login").status().as_u16() }
+    };
+    for n in 0..10 {
+        let base = if n % 2 == 0 { a.base() } else { b.base() };
+        assert_eq!(attempt(base).await, 403, "failure {n}");
+    }
+    for base in [a.base(), b.base(), nginx.to_owned()] {
+        assert_eq!(
+            attempt(base.clone()).await,
+            429,
+            "the 11th attempt through {base}"
+        );
+    }
+    eprintln!(
+        "step 3c: 10 failed logins through A and B in turn: the next is 429 through A, B and nginx"
+    );
+}

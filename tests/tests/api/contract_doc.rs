@@ -123,11 +123,14 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::InvalidCredentials),
         ApiError::Service(S::TooManyAttempts {
             retry_after_secs: 7,
+            limit: 10,
+            window_secs: 300,
         }),
         ApiError::Service(S::InvalidToken),
         ApiError::Service(S::SessionNotFound(101)),
         ApiError::Service(S::InvalidGrant),
         ApiError::Service(S::EmailNotVerified),
+        ApiError::Service(S::IdempotencyKeyInProgress),
         ApiError::Service(S::Unavailable(db())),
         ApiError::Service(S::StorageFull(db())),
         ApiError::Service(S::StorageFailure(db())),
@@ -137,6 +140,7 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::PayloadTooLarge,
         ApiError::BadPayload,
         ApiError::NoRoute,
+        ApiError::ShuttingDown,
         ApiError::MethodNotAllowed("GET".to_owned()),
     ];
     failures.iter().for_each(listed_above);
@@ -161,6 +165,7 @@ fn listed_above(failure: &ApiError) {
             | S::SessionNotFound(_)
             | S::InvalidGrant
             | S::EmailNotVerified
+            | S::IdempotencyKeyInProgress
             | S::Unavailable(_)
             | S::StorageFull(_)
             | S::StorageFailure(_)
@@ -171,9 +176,10 @@ fn listed_above(failure: &ApiError) {
         | ApiError::PayloadTooLarge
         | ApiError::BadPayload
         | ApiError::NoRoute
+        | ApiError::ShuttingDown
         | ApiError::MethodNotAllowed(_) => {}
-        // Its entries are the next test's.
-        ApiError::Validation(_) => {}
+        // Their entries are the next test's.
+        ApiError::Validation(_) | ApiError::Service(S::IdempotencyKeyReused) => {}
     }
 }
 
@@ -382,7 +388,36 @@ async fn contract_lists_every_422_entry_the_extractors_write() {
         app.client
             .post(app.url("/login"))
             .form(&[("grant_type", "x"), ("password", "a\0")]),
+        raw(
+            Method::POST,
+            "/posts/",
+            json,
+            r#"{"title": "t", "content": "c"}"#,
+        )
+        .header("Idempotency-Key", "two words"),
+        raw(
+            Method::POST,
+            "/posts/",
+            json,
+            r#"{"title": "t", "content": "c"}"#,
+        )
+        .header("Idempotency-Key", "k".repeat(256)),
+        raw(
+            Method::POST,
+            "/posts/",
+            json,
+            r#"{"title": "other", "content": "c"}"#,
+        )
+        .header("Idempotency-Key", "used"),
     ];
+    let first = raw(
+        Method::POST,
+        "/posts/",
+        json,
+        r#"{"title": "t", "content": "c"}"#,
+    )
+    .header("Idempotency-Key", "used");
+    assert_eq!(first.send().await.unwrap().status(), StatusCode::CREATED);
     let mut kinds = BTreeSet::new();
     for req in requests {
         let res = req.send().await.unwrap();
