@@ -52,14 +52,17 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     Settings::from_vars(|k| vars.get(k).map(|v| (*v).to_owned())).expect("test settings are valid")
 }
 
-/// `database_url` (a PostgreSQL database's) as reached through `TEST_DATABASE_POOLER_URL`,
-/// when that is set.
+/// `database_url` (a database on the PostgreSQL server of `TEST_DATABASE_URL`) as reached
+/// through `TEST_DATABASE_POOLER_URL`, when that is set. A URL to anywhere else (a test's own
+/// proxy) is left alone.
 fn pooled_url(database_url: &str) -> Option<String> {
     let pooler = env_var("TEST_DATABASE_POOLER_URL")?;
-    if !database_url.starts_with("postgres") {
+    let admin = url::Url::parse(&env_var("TEST_DATABASE_URL")?).ok()?;
+    let direct = url::Url::parse(database_url).ok()?;
+    let server = |u: &url::Url| (u.host_str().map(str::to_owned), u.port_or_known_default());
+    if !direct.scheme().starts_with("postgres") || server(&direct) != server(&admin) {
         return None;
     }
-    let direct = url::Url::parse(database_url).expect("a database URL");
     let mut url = url::Url::parse(&pooler).expect("TEST_DATABASE_POOLER_URL is a URL");
     url.set_path(direct.path());
     Some(url.to_string())

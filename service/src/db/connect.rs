@@ -146,7 +146,12 @@ fn hopeless(url: &str, source: &DbErr) -> Option<ConnectError> {
             reason: db.message().to_owned(),
         });
     }
-    let code = db.code()?;
+    let mut code = db.code()?;
+    // PgBouncer tells every refusal as a protocol violation (08P01) with PostgreSQL's words:
+    // a database that does not exist is as hopeless through it as without it.
+    if code == "08P01" && pooler::says_database_missing(db.message()) {
+        code = "3D000".into();
+    }
     // Connection exceptions (08), out of connections or memory (53), shutting down or
     // starting up (57P): a server that may soon let us in.
     if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") {

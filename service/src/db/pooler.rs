@@ -170,6 +170,12 @@ pub(super) fn refused_startup_parameter(e: &sqlx::Error) -> bool {
         .is_some_and(|db| db.message().starts_with("unsupported startup parameter"))
 }
 
+/// Whether `message` is PostgreSQL's `database "<name>" does not exist` (which PgBouncer
+/// passes on under its own code, 08P01).
+pub(super) fn says_database_missing(message: &str) -> bool {
+    message.starts_with("database \"") && message.ends_with("\" does not exist")
+}
+
 /// Looks for a pooler in the way, through two connections: opened with `prepared` (the
 /// server's connect options with `lock_timeout`, checked to arrive when `check_options`), or
 /// with `plain` (none) once `prepared` is refused. Every wait is bounded by `timeout`.
@@ -314,6 +320,14 @@ mod tests {
             PreparedStatements::in_url("postgres://h/db?prepared_statements=sometimes"),
             Err("sometimes".to_owned())
         );
+    }
+
+    #[test]
+    fn a_missing_database_is_recognised_in_a_poolers_words() {
+        assert!(says_database_missing(
+            r#"database "posts_x" does not exist"#
+        ));
+        assert!(!says_database_missing("server conn crashed?"));
     }
 
     #[test]

@@ -153,6 +153,14 @@ async fn start_up_on_a_database_that_does_not_exist_stops_at_once() {
                 ("AUTO_MIGRATE", auto_migrate),
             ],
         );
+        // The URL start-up connects to first: the migrations' when it migrates (PostgreSQL
+        // itself), else the server's own (through a pooler when the suite runs through one).
+        let database = &settings.database;
+        let first = match (auto_migrate, &database.migration_url) {
+            ("true", Some(migrations)) => migrations,
+            _ => &database.url,
+        };
+        let given = url::Url::parse(first).unwrap();
         let started = std::time::Instant::now();
         let Err(e) = api::Application::build(settings).await else {
             panic!("started on a database that does not exist");
@@ -163,9 +171,9 @@ async fn start_up_on_a_database_that_does_not_exist_stops_at_once() {
             message.starts_with(&format!("database \"{name}\" does not exist"))
                 && message.contains(&format!(
                     "createdb -h {} -p {} -U {} {name}",
-                    url.host_str().unwrap(),
-                    url.port().unwrap_or(5432),
-                    url.username()
+                    given.host_str().unwrap(),
+                    given.port().unwrap_or(5432),
+                    given.username()
                 ))
                 && !message.contains('\n'),
             "AUTO_MIGRATE={auto_migrate}: {message}"
