@@ -8,8 +8,9 @@
 //! - a connection whose statement failed for want of the connection (I/O, protocol,
 //!   terminated backend, no answer within the statement timeout) is closed instead of being
 //!   handed out again;
-//! - a connection whose statement was abandoned half-way (the client hung up) is pinged,
-//!   which reads what is left of its answer, before anyone else gets it;
+//! - a connection whose statement was abandoned half-way (the client hung up) is pinged at
+//!   once, which reads what is left of its answer (and rolls back a transaction it left
+//!   open), before anyone else gets it;
 //! - connections are retired after [`MAX_LIFETIME`], as sqlx's pool does by default.
 //!
 //! Statements are sent as [`Sending`] says: prepared (named, cached per connection), or, for
@@ -83,7 +84,7 @@ impl PgPool {
         &self,
         statement: impl AsyncFnOnce(&mut PgConnection, bool) -> Result<T, sqlx::Error>,
     ) -> Result<Result<T, sqlx::Error>, DbErr> {
-        let mut checkout = Checkout::take(&self.pool).await?;
+        let mut checkout = Checkout::take(&self.pool, self.statement_timeout).await?;
         let Some(conn) = checkout.conn() else {
             return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
         };
@@ -209,12 +210,17 @@ impl managed::Manager for PgManager {
 /// Guarded by `faults::clients_hanging_up_leak_no_connection_and_write_no_half_row`.
 struct Checkout {
     conn: Option<Object<PgManager>>,
+    /// How long the ping of an abandoned connection may take before it counts as broken.
+    ping_timeout: Duration,
 }
 
 impl Checkout {
-    async fn take(pool: &managed::Pool<PgManager>) -> Result<Self, DbErr> {
+    async fn take(pool: &managed::Pool<PgManager>, ping_timeout: Duration) -> Result<Self, DbErr> {
         let conn = pool.get().await.map_err(acquire_error)?;
-        Ok(Self { conn: Some(conn) })
+        Ok(Self {
+            conn: Some(conn),
+            ping_timeout,
+        })
     }
 
     /// The connection (always there: only `finish` and `drop` take it out, and both end the
@@ -243,10 +249,11 @@ impl Drop for Checkout {
         // Without a runtime (never, in the server) it goes back marked, and is pinged when
         // next taken out.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let timeout = self.ping_timeout;
             runtime.spawn(async move {
-                conn.state = match conn.conn.ping().await {
-                    Ok(()) => ConnState::Ready,
-                    Err(_) => ConnState::Broken,
+                conn.state = match tokio::time::timeout(timeout, conn.conn.ping()).await {
+                    Ok(Ok(())) => ConnState::Ready,
+                    _ => ConnState::Broken,
                 };
             });
         }
