@@ -193,21 +193,31 @@ grep -q 'point DATABASE_MIGRATION_URL at PostgreSQL itself' "$work/migrate.err"
 DATABASE_URL="postgres://postgres@127.0.0.1:$port_session/$db" target/debug/api migrate up
 DATABASE_URL="postgres://postgres@127.0.0.1:$port_transaction/$db" \
   DATABASE_MIGRATION_URL="postgres://postgres@${PG_HOST}:${PG_PORT}/$db" \
-  target/debug/api migrate status | grep -c applied
+  target/debug/api migrate status >"$work/migrate.status"
+if grep -q pending "$work/migrate.status"; then
+  echo "FATAL: migrations still pending after up through session mode" >&2
+  exit 1
+fi
+echo "applied through session mode, read with DATABASE_MIGRATION_URL: $(grep -c applied "$work/migrate.status")"
 
 step "prepared statements forced on through transaction mode: 503s and one hint, never a 500"
 # Registrations (no token needed: a login may meet the pooler's errors too), 8 at a time.
 (
   source .ci/debug-server.sh
-  DEBUG_SERVER_POOLER_PORT=$port_transaction DEBUG_SERVER_LOG="$work/forced.log" \
-    debug_server_up postgres posts_ci_forced DATABASE_PREPARED_STATEMENTS=true WORKERS=2 \
+  # Exported: the server's log is copied when the subshell ends, after the call.
+  export DEBUG_SERVER_POOLER_PORT=$port_transaction DEBUG_SERVER_LOG="$work/forced.log"
+  debug_server_up postgres posts_ci_forced DATABASE_PREPARED_STATEMENTS=true WORKERS=2 \
     DATABASE_MAX_CONNECTIONS=8
   seq 1 400 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST "$base/users/" \
     -H 'Content-Type: application/json' \
     -d '{"email": "forced{}@example.com", "password": "forced-password"}' >"$work/forced.codes"
 )
 sort "$work/forced.codes" | uniq -c
-hints=$(grep -c 'lost a prepared statement of ours' "$work/forced.log" || true)
+[ -s "$work/forced.log" ] || {
+  echo "FATAL: no server log to read" >&2
+  exit 1
+}
+hints=$(grep -c 'lost a prepared statement of ours' "$work/forced.log") || hints=0
 echo "hint lines: $hints"
 if grep -qvE '^(201|503)$' "$work/forced.codes" || [ "$hints" -gt 1 ]; then
   echo "FATAL: an answer other than 201 or 503, or the hint more than once" >&2
