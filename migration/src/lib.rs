@@ -90,7 +90,9 @@ const LOCK_KEY: i64 = 0x0070_6f73_7473;
 /// On SQLite it is the file's write lock, taken at once by `BEGIN IMMEDIATE` (a plain `BEGIN`
 /// would take it only at the first write, after both processes had read that every migration
 /// is pending); the second process waits for it up to its busy timeout
-/// ([`service::db::connect_for_migrations`] gives migrations a long one).
+/// ([`service::db::connect_for_migrations`] gives migrations a long one). `Fresh` on SQLite
+/// runs without it: it drops every table with foreign keys switched off, which SQLite ignores
+/// inside a transaction.
 ///
 /// Also on PostgreSQL, before any command but `Fresh` (which drops everything anyway), a
 /// database built by the FastAPI course's Alembic migrations is adopted (module `adopt`).
@@ -109,6 +111,9 @@ pub async fn run(db: &DatabaseConnection, command: Command) -> Result<(), DbErr>
             apply(&txn, command).await?;
             txn.commit().await
         }
+        // `fresh` drops every table with foreign keys switched off, a switch SQLite ignores
+        // inside a transaction: it runs as SeaORM runs it, without the lock.
+        DbBackend::Sqlite if command == Command::Fresh => apply(db, command).await,
         DbBackend::Sqlite => {
             let txn = db
                 .begin_with_options(TransactionOptions {
