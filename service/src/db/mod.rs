@@ -14,6 +14,7 @@
 
 mod connect;
 mod failure;
+mod inline;
 pub(crate) mod memo;
 mod pooler;
 mod postgres;

@@ -1,6 +1,6 @@
 //! A connection pooler between the server and PostgreSQL (PgBouncer, or a hosted database's
 //! "pooled" address): the `DATABASE_PREPARED_STATEMENTS` setting, what start-up can prove
-//! about a pooler, and the statements that make a transaction of each request's statement.
+//! about a pooler, and how statements are sent without prepared statements.
 //!
 //! In **transaction** mode a pooler hands each transaction of a client connection to whichever
 //! PostgreSQL backend is free. Two things then break:
@@ -10,13 +10,17 @@
 //!   statement of the same name and parameter types but other SQL would run). PgBouncer 1.21+
 //!   tracks them itself when `max_prepared_statements` is set; 1.18 (Debian 12) cannot.
 //!   Unnamed statements are no cure alone: sqlx parses one (and syncs) before it binds and
-//!   runs it, and a pooler may hand the two steps to two backends. So with prepared
-//!   statements off each statement runs **unnamed, inside a transaction of its own**
-//!   (`BEGIN`, parse, bind and run, `COMMIT`), which keeps one backend for the whole exchange.
+//!   runs it, and a pooler may hand the two steps to two backends.
 //! - **session settings**: `lock_timeout`, sent as a startup parameter, is refused by
 //!   PgBouncer (`unsupported startup parameter: options`) or, with `ignore_startup_parameters =
-//!   options`, dropped. With prepared statements off it is set per transaction instead, with
-//!   `SET LOCAL` in the same message as the `BEGIN`: no extra round trip.
+//!   options`, dropped.
+//!
+//! So with prepared statements off each statement is sent as **one simple query**, its values
+//! written into it (`inline`), after `SET LOCAL lock_timeout = ...`: the query's statements are
+//! one implicit transaction, which a pooler keeps on one backend and the `SET LOCAL` lasts for.
+//! One round trip, as a prepared statement takes. A statement `inline` cannot write out for
+//! certain runs unnamed inside a transaction of its own instead (`BEGIN; SET LOCAL ...`,
+//! parse, bind and run, `COMMIT`): four round trips, none of this server's statements needs it.
 //!
 //! What start-up can prove (each is a positive proof; finding none proves nothing):
 //! - the `options` startup parameter is refused: PostgreSQL accepts it, so a pooler answers;
@@ -108,20 +112,30 @@ pub(super) fn without_our_parameter(url: &str) -> String {
 pub(super) enum Sending {
     /// Prepared once per connection (named, cached by sqlx): one round trip per statement.
     Prepared,
-    /// Unnamed, each in a transaction of its own that starts with `begin` (`BEGIN`, and the
-    /// lock wait as `SET LOCAL`): four round trips per statement.
-    Unprepared { begin: Arc<str> },
+    /// No statement prepared: each one with its values written in (`inline`), after
+    /// `lock_wait` (the lock wait as `SET LOCAL`, and `; `), as one simple query: one round
+    /// trip. A statement that cannot be written out so runs unnamed in a transaction of its
+    /// own that starts with `begin` (`BEGIN`, and the same `SET LOCAL`): four round trips.
+    Unprepared {
+        lock_wait: Arc<str>,
+        begin: Arc<str>,
+    },
 }
 
 impl Sending {
-    /// Unprepared, each transaction waiting at most `lock_wait` for a lock (`None`: as the
+    /// Unprepared, each statement waiting at most `lock_wait` for a lock (`None`: as the
     /// session says, e.g. a `lock_timeout` the URL's `options` set).
     pub(super) fn unprepared(lock_wait: Option<Duration>) -> Self {
-        let begin = match lock_wait {
-            Some(wait) => format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", wait.as_millis()),
-            None => "BEGIN".to_owned(),
+        let set = lock_wait
+            .map(|wait| format!("SET LOCAL lock_timeout = '{}ms'", wait.as_millis()))
+            .unwrap_or_default();
+        let (lock_wait, begin) = if set.is_empty() {
+            (String::new(), "BEGIN".to_owned())
+        } else {
+            (format!("{set}; "), format!("BEGIN; {set}"))
         };
         Self::Unprepared {
+            lock_wait: lock_wait.into(),
             begin: begin.into(),
         }
     }
@@ -331,15 +345,17 @@ mod tests {
     }
 
     #[test]
-    fn unprepared_transactions_set_the_lock_wait_in_the_begin() {
-        let Sending::Unprepared { begin } = Sending::unprepared(Some(Duration::from_secs(5)))
+    fn unprepared_statements_set_the_lock_wait_in_their_own_message() {
+        let Sending::Unprepared { lock_wait, begin } =
+            Sending::unprepared(Some(Duration::from_secs(5)))
         else {
             panic!("unprepared");
         };
+        assert_eq!(&*lock_wait, "SET LOCAL lock_timeout = '5000ms'; ");
         assert_eq!(&*begin, "BEGIN; SET LOCAL lock_timeout = '5000ms'");
-        let Sending::Unprepared { begin } = Sending::unprepared(None) else {
+        let Sending::Unprepared { lock_wait, begin } = Sending::unprepared(None) else {
             panic!("unprepared");
         };
-        assert_eq!(&*begin, "BEGIN");
+        assert_eq!((&*lock_wait, &*begin), ("", "BEGIN"));
     }
 }

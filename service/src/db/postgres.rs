@@ -14,18 +14,20 @@
 //! - connections are retired after [`MAX_LIFETIME`], as sqlx's pool does by default.
 //!
 //! Statements are sent as [`Sending`] says: prepared (named, cached per connection), or, for
-//! a pooler in transaction mode, unnamed inside a transaction of their own (`pooler` says
-//! why both).
+//! a pooler in transaction mode, with their values written in as one simple query (`inline`),
+//! or, where that cannot be done for certain, unnamed inside a transaction of their own
+//! (`pooler` says why).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
-use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgQueryResult, PgRow};
+use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _, Executor as _};
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, Statement, Values};
 use sea_query_sqlx::SqlxValues;
 
+use super::inline::inline;
 use super::pooler::Sending;
 use super::{DatabaseSettings, PoolStatus};
 
@@ -77,24 +79,17 @@ impl PgPool {
     }
 
     /// Runs `statement` on a pooled connection, bounded by the statement timeout: `Err` when
-    /// no connection could be had, else the statement's own result. `statement` is told
-    /// whether to prepare (`true`) or send its statement unnamed (`false`, and then it runs in
-    /// a transaction of its own).
+    /// no connection could be had, else the statement's own result. `statement` is told how
+    /// to send (see [`fetch_all`], [`execute`], [`execute_sql`]).
     pub(super) async fn run<T>(
         &self,
-        statement: impl AsyncFnOnce(&mut PgConnection, bool) -> Result<T, sqlx::Error>,
+        statement: impl AsyncFnOnce(&mut PgConnection, &Sending) -> Result<T, sqlx::Error>,
     ) -> Result<Result<T, sqlx::Error>, DbErr> {
         let mut checkout = Checkout::take(&self.pool, self.statement_timeout).await?;
         let Some(conn) = checkout.conn() else {
             return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
         };
-        let result = match &self.sending {
-            Sending::Prepared => bounded(self.statement_timeout, statement(conn, true)).await,
-            Sending::Unprepared { begin } => {
-                let alone = in_transaction(conn, begin, statement);
-                bounded(self.statement_timeout, alone).await
-            }
-        };
+        let result = bounded(self.statement_timeout, statement(conn, &self.sending)).await;
         Ok(checkout.finish(result))
     }
 
@@ -115,19 +110,86 @@ impl PgPool {
     }
 }
 
-/// `statement` unnamed in a transaction of its own that `begin` starts: a pooler in
-/// transaction mode keeps one backend from the `BEGIN` to the `COMMIT`, so the statement is
-/// parsed, bound and run on the same one. A failed statement is rolled back at once (its
-/// locks go with it) unless the connection is lost anyway.
+/// Every row `stmt` answers, sent as `sending` says.
+pub(super) async fn fetch_all(
+    conn: &mut PgConnection,
+    stmt: Statement,
+    sending: &Sending,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    match sending {
+        Sending::Prepared => query(stmt, true).fetch_all(conn).await,
+        Sending::Unprepared { lock_wait, begin } => match inline(&stmt) {
+            Some(sql) => simple(lock_wait, &sql).fetch_all(conn).await,
+            None => {
+                in_transaction(conn, begin, async |c| query(stmt, false).fetch_all(c).await).await
+            }
+        },
+    }
+}
+
+/// The first row `stmt` answers, sent as `sending` says. Inlined, every row is read, so that
+/// an error after the rows (the implicit transaction failing to commit) fails the statement.
+pub(super) async fn fetch_optional(
+    conn: &mut PgConnection,
+    stmt: Statement,
+    sending: &Sending,
+) -> Result<Option<PgRow>, sqlx::Error> {
+    match sending {
+        Sending::Prepared => query(stmt, true).fetch_optional(conn).await,
+        Sending::Unprepared { .. } => Ok(fetch_all(conn, stmt, sending).await?.into_iter().next()),
+    }
+}
+
+/// `stmt` run for what it does, sent as `sending` says.
+pub(super) async fn execute(
+    conn: &mut PgConnection,
+    stmt: Statement,
+    sending: &Sending,
+) -> Result<PgQueryResult, sqlx::Error> {
+    match sending {
+        Sending::Prepared => query(stmt, true).execute(conn).await,
+        Sending::Unprepared { lock_wait, begin } => match inline(&stmt) {
+            Some(sql) => simple(lock_wait, &sql).execute(conn).await,
+            None => {
+                in_transaction(conn, begin, async |c| query(stmt, false).execute(c).await).await
+            }
+        },
+    }
+}
+
+/// `sql` (with no parameters) as one simple query; without prepared statements, after the
+/// lock wait's `SET LOCAL`.
+pub(super) async fn execute_sql(
+    conn: &mut PgConnection,
+    sql: &str,
+    sending: &Sending,
+) -> Result<PgQueryResult, sqlx::Error> {
+    match sending {
+        Sending::Prepared => conn.execute(sqlx::AssertSqlSafe(sql)).await,
+        Sending::Unprepared { lock_wait, .. } => simple(lock_wait, sql).execute(conn).await,
+    }
+}
+
+/// `sql` as one simple query, after `lock_wait` (`SET LOCAL lock_timeout = ...; `, or
+/// nothing): the query's statements are one implicit transaction, which the `SET LOCAL`
+/// lasts for, and which a pooler in transaction mode keeps on one backend.
+fn simple(lock_wait: &str, sql: &str) -> sqlx::RawSql {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{lock_wait}{sql}")))
+}
+
+/// `statement` in a transaction of its own that `begin` starts: a pooler in transaction mode
+/// keeps one backend from the `BEGIN` to the `COMMIT`, so an unnamed statement is parsed,
+/// bound and run on the same one. A failed statement is rolled back at once (its locks go
+/// with it) unless the connection is lost anyway.
 async fn in_transaction<T>(
     conn: &mut PgConnection,
     begin: &Arc<str>,
-    statement: impl AsyncFnOnce(&mut PgConnection, bool) -> Result<T, sqlx::Error>,
+    statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
 ) -> Result<T, sqlx::Error> {
     let mut txn = conn
         .begin_with(sqlx::AssertSqlSafe(Arc::clone(begin)))
         .await?;
-    match statement(&mut *txn, false).await {
+    match statement(&mut *txn).await {
         Ok(out) => {
             txn.commit().await?;
             Ok(out)
@@ -146,7 +208,7 @@ async fn in_transaction<T>(
 /// `stmt` as sqlx runs it: prepared (named, and kept by the connection) when `persistent`,
 /// else unnamed. Taking the statement by value hands its SQL and values to sqlx as they are,
 /// without copying them.
-pub(super) fn query(
+fn query(
     stmt: Statement,
     persistent: bool,
 ) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {

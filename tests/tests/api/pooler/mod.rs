@@ -14,17 +14,23 @@ use tests::{TestApp, spawn_app, test_settings};
 
 use wire::{Options, Sent, Wire};
 
-/// The `BEGIN` of every statement's own transaction, with the lock wait (5 s).
+/// The setting left unset (an empty value counts as unset), whatever
+/// `TEST_DATABASE_PREPARED_STATEMENTS` says.
+const UNSET: &[(&str, &str)] = &[("DATABASE_PREPARED_STATEMENTS", "")];
+
+/// The lock wait (5 s), as each statement without prepared statements starts.
+const LOCK_WAIT: &str = "SET LOCAL lock_timeout = '5000ms'; ";
+/// The `BEGIN` of a statement's own transaction, when it cannot be sent with its values in.
 const BEGIN: &str = "BEGIN; SET LOCAL lock_timeout = '5000ms'";
 
-/// `DATABASE_PREPARED_STATEMENTS=false`, or `prepared_statements=false` in the URL: no
-/// statement is named, each is parsed and run inside a transaction of its own that sets the
-/// lock wait, and no session setting is sent at connect. `true` (the control, so that a proxy
-/// that read nothing cannot pass): named statements, the lock wait sent at connect, no
-/// `BEGIN`.
+/// `DATABASE_PREPARED_STATEMENTS=false`, or `prepared_statements=false` in the URL: every
+/// statement of every route family goes as one simple query, its values written in, after the
+/// lock wait's `SET LOCAL`; none is prepared, and no session setting is sent at connect.
+/// `true` (the control, so that a proxy that read nothing cannot pass): named statements, the
+/// lock wait sent at connect, no simple query but pings.
 #[tokio::test]
 #[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
-async fn without_prepared_statements_each_statement_is_unnamed_in_a_transaction_of_its_own() {
+async fn without_prepared_statements_each_statement_is_one_simple_query_with_the_lock_wait() {
     let off: &[(&str, &str)] = &[("DATABASE_PREPARED_STATEMENTS", "false")];
     for (how, query, vars) in [
         ("the variable", "", off),
@@ -52,12 +58,12 @@ async fn a_pooler_that_drops_or_refuses_the_startup_options_is_detected() {
     for options in [Options::Drop, Options::Refuse] {
         let app = spawn_app().await;
         let wire = Wire::start(target(&app), options).await;
-        let sent = exercise(&app, &wire, "", &[]).await;
+        let sent = exercise(&app, &wire, "", UNSET).await;
         assert_unprepared(&after_start_up(&sent), &format!("{options:?}"));
     }
     let app = spawn_app().await;
     let wire = Wire::start(target(&app), Options::Pass).await;
-    assert_prepared(&exercise(&app, &wire, "", &[]).await);
+    assert_prepared(&exercise(&app, &wire, "", UNSET).await);
 
     let wire = Wire::start(target(&app), Options::Refuse).await;
     let settings = test_settings(
@@ -195,14 +201,15 @@ fn after_start_up(sent: &[(usize, Sent)]) -> Vec<(usize, Sent)> {
         .collect()
 }
 
-/// No statement named, each parsed inside its own transaction begun with [`BEGIN`], no
-/// session setting at connect.
+/// Every statement a simple query that starts with the lock wait; none parsed (a statement
+/// that could not be sent with its values in would be parsed unnamed inside a transaction
+/// begun with [`BEGIN`]: none of these routes needs that); no session setting at connect.
 fn assert_unprepared(sent: &[(usize, Sent)], how: &str) {
-    let parses = sent
+    let inlined = sent
         .iter()
-        .filter(|(_, s)| matches!(s, Sent::Parse { .. }))
+        .filter(|(_, s)| matches!(s, Sent::Query(q) if q.starts_with(LOCK_WAIT)))
         .count();
-    assert!(parses >= 8, "{how}: {parses} statements seen: {sent:?}");
+    assert!(inlined >= 8, "{how}: {inlined} statements seen: {sent:?}");
     for (i, (conn, s)) in sent.iter().enumerate() {
         match s {
             Sent::Startup(params) => assert!(
@@ -222,10 +229,61 @@ fn assert_unprepared(sent: &[(usize, Sent)], how: &str) {
                     Some(BEGIN),
                     "{how}: {sql} outside its transaction"
                 );
+                panic!("{how}: not sent with its values in: {sql}");
             }
             _ => {}
         }
     }
+}
+
+/// Text that could end a literal, open a comment or look like a parameter, in a title, a
+/// content and a search, without prepared statements: stored and found exactly as sent.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn without_prepared_statements_hostile_text_is_stored_and_found_as_sent() {
+    let app = tests::spawn_app_with(&[("DATABASE_PREPARED_STATEMENTS", "false")]).await;
+    let user = app.user("hostile").await;
+    for (i, text) in [
+        "it's",
+        "'); DROP TABLE posts; --",
+        "back\\slash\\' $1 $2 E'x' U&'y' $$z$$",
+        "/* open comment",
+        "-- line comment\nsecond line",
+        "tab\there, é, 日本, 😀",
+        "%_ like [glob]* ? ~ regex.*",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = json!({"title": format!("{i} {text}"), "content": text});
+        let created = app.create_post(&user, &body).await;
+        assert_eq!(created.status().as_u16(), 201, "{text}");
+        let post: Value = created.json().await.expect("JSON");
+        assert_eq!(post["title"], format!("{i} {text}"));
+        assert_eq!(post["content"], *text);
+        let search: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+        let found = app
+            .get(
+                &format!("/posts/?search={search}&limit=100"),
+                Some(&user.token),
+            )
+            .await;
+        assert_eq!(found.status().as_u16(), 200, "{text}");
+        let found: Value = found.json().await.expect("JSON");
+        let titles: Vec<&Value> = found
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| &p["Post"]["title"])
+            .collect();
+        assert!(
+            titles.contains(&&json!(format!("{i} {text}"))),
+            "{text}: {titles:?}"
+        );
+    }
+    let count = app.get("/posts/?limit=100", Some(&user.token)).await;
+    let all: Value = count.json().await.expect("JSON");
+    assert_eq!(all.as_array().map(Vec::len), Some(7), "the table is whole");
 }
 
 /// Named statements, the lock wait sent at connect, no transaction per statement.
