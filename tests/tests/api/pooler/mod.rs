@@ -305,3 +305,90 @@ fn assert_prepared(sent: &[(usize, Sent)]) {
     assert!(sent.iter().any(|(_, s)| matches!(s, Sent::Startup(p)
         if p.iter().any(|(k, v)| k == "options" && v.contains("lock_timeout=5000ms")))));
 }
+
+/// What cannot be sent with its values written in (a float, a dollar-quoted string) runs
+/// unnamed inside a transaction of its own, begun with the lock wait; one that fails there is
+/// rolled back at once, and the connection serves the next statement.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn statements_that_cannot_be_inlined_run_unnamed_in_a_transaction_of_their_own() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+    let app = spawn_app().await;
+    let wire = Wire::start(target(&app), Options::Pass).await;
+    let mut settings = test_settings(&wired_url(&app, &wire, ""), &[]).database;
+    settings.prepared_statements = service::db::PreparedStatements::Off;
+    settings.max_connections = 1;
+    let db = service::db::connect(&settings, 1)
+        .await
+        .expect("connect")
+        .remove(0);
+    let stmt = |sql: &str, values: Vec<Value>| {
+        Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    };
+    let sum = db
+        .query_one_raw(stmt(
+            "SELECT $1 + 1.0::float8 AS x",
+            vec![Value::Double(Some(1.5))],
+        ))
+        .await
+        .expect("a float")
+        .expect("a row");
+    assert_eq!(sum.try_get::<f64>("", "x").expect("x"), 2.5);
+    let quoted = db
+        .query_one_raw(stmt(
+            "SELECT $$a'b$$ || $1 AS s",
+            vec![Value::String(Some("c".into()))],
+        ))
+        .await
+        .expect("a dollar-quoted string")
+        .expect("a row");
+    assert_eq!(quoted.try_get::<String>("", "s").expect("s"), "a'bc");
+    let failed = db
+        .query_one_raw(stmt(
+            "SELECT 1 / ($1 - 2.0::float8)::int AS x",
+            vec![Value::Double(Some(2.0))],
+        ))
+        .await;
+    assert!(failed.is_err(), "{failed:?}");
+    let after = db
+        .query_one_raw(stmt("SELECT $1 AS n", vec![Value::Int(Some(7))]))
+        .await
+        .expect("the connection serves on")
+        .expect("a row");
+    assert_eq!(after.try_get::<i32>("", "n").expect("n"), 7);
+    db.close().await;
+
+    let sent = wire.sent();
+    let parsed: Vec<&str> = sent
+        .iter()
+        .filter_map(|(_, s)| match s {
+            Sent::Parse { name, sql } => {
+                assert_eq!(name, "", "a named statement: {sql}");
+                Some(sql.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(parsed.len(), 3, "{sent:?}");
+    let queries: Vec<&str> = sent
+        .iter()
+        .filter_map(|(_, s)| match s {
+            Sent::Query(q) => Some(q.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            BEGIN,
+            "COMMIT",
+            BEGIN,
+            "COMMIT",
+            BEGIN,
+            "ROLLBACK",
+            "SET LOCAL lock_timeout = '5000ms'; SELECT CAST(7 AS int4) AS n",
+        ],
+        "{sent:?}"
+    );
+}
