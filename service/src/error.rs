@@ -44,6 +44,21 @@ pub enum Error {
     /// Login to an account whose email is not verified, while verification is required.
     #[error("the email is not verified")]
     EmailNotVerified,
+    /// A password-reset or email-verification token that is unknown, expired, used already,
+    /// or was sent to an address the account no longer has.
+    #[error("account token refused")]
+    InvalidAccountToken,
+    /// Too many mail requests (password recovery, verification resends) for this address or
+    /// from this client, or too many refused account tokens from this client; another is
+    /// refused for the given number of seconds.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Password recovery is turned off by configuration.
+    #[error("password recovery is disabled")]
+    RecoveryDisabled,
+    /// Email verification is turned off by configuration.
+    #[error("email verification is disabled")]
+    VerificationDisabled,
     /// An access token that is malformed, forged, expired or names no user.
     #[error("token refused: malformed, forged, expired, or naming no user")]
     InvalidToken,

@@ -1,0 +1,156 @@
+//! Accounts beyond login: password recovery, email verification, and changing the email.
+//!
+//! Each sends a single-use token by mail ([`tokens`], [`messages`], delivered by
+//! [`crate::mail`]). The two requests anyone may make about any address — a reset mail, a
+//! verification mail again — answer alike whether or not the address is registered, and in
+//! the same time: the answer is given before the database is even asked, and the token is
+//! stored and mailed afterwards, in the background, where neither the answer nor its timing
+//! can show which addresses exist. A failure there is logged (WARN, never the token or the
+//! address) and the mail is simply not sent, as for an unknown address.
+//!
+//! Counting: those mail requests go through a throttle of their own, per address and per
+//! client, counting every request (each may send a mail); presenting a token counts only
+//! the refused ones, per client.
+
+mod email;
+mod messages;
+mod recovery;
+mod tokens;
+mod verification;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use sea_orm::ConnectionTrait;
+
+pub use email::{EmailChange, change_email};
+pub use recovery::{request_reset, reset_password};
+pub use verification::{register, resend_verification, verify_email};
+
+use crate::Error;
+use crate::auth::secret::Secret;
+use crate::mail::Mailer;
+use crate::throttle::LoginThrottle;
+use tokens::{Purpose, Whose};
+
+/// What recovery and verification need from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountsConfig {
+    /// Whether `POST /password-recovery` and `POST /reset-password` work at all.
+    pub password_recovery: bool,
+    /// Whether registration sends a verification mail (and login requires the address
+    /// verified: [`crate::auth::Auth::requires_verified_email`]).
+    pub require_email_verification: bool,
+    /// How long a reset token is accepted, in seconds.
+    pub reset_ttl_secs: i64,
+    /// How long a verification token is accepted, in seconds.
+    pub verification_ttl_secs: i64,
+}
+
+/// The mailer and the rules of recovery and verification. Built once at start-up, shared.
+pub struct Accounts {
+    mailer: Mailer,
+    recovery: bool,
+    verification: bool,
+    reset_ttl: TimeDelta,
+    verification_ttl: TimeDelta,
+}
+
+impl Accounts {
+    /// The rules `config` sets, mailing through `mailer`.
+    pub fn new(config: &AccountsConfig, mailer: Mailer) -> Self {
+        Self {
+            mailer,
+            recovery: config.password_recovery,
+            verification: config.require_email_verification,
+            reset_ttl: TimeDelta::seconds(config.reset_ttl_secs),
+            verification_ttl: TimeDelta::seconds(config.verification_ttl_secs),
+        }
+    }
+
+    fn ttl(&self, purpose: Purpose) -> TimeDelta {
+        match purpose {
+            Purpose::PasswordReset => self.reset_ttl,
+            Purpose::EmailVerification => self.verification_ttl,
+        }
+    }
+}
+
+/// Stores `secret` as the `purpose` token of the account `whose` names, and mails it there,
+/// after the answer has gone: nothing of it reaches the client. With no such account nothing
+/// is sent; a failure is logged.
+fn issue_in_background<C>(
+    db: &C,
+    accounts: &Arc<Accounts>,
+    purpose: Purpose,
+    whose: Whose,
+    secret: Secret,
+) where
+    C: ConnectionTrait + Clone + Send + Sync + 'static,
+{
+    let db = db.clone();
+    let accounts = Arc::clone(accounts);
+    tokio::spawn(async move {
+        let ttl = accounts.ttl(purpose);
+        match tokens::issue(&db, purpose, &whose, &secret.hash, ttl).await {
+            Ok(Some(holder)) => {
+                let mail = messages::mail(purpose, holder.email, &secret.plain, ttl);
+                accounts.mailer.deliver(mail).await;
+            }
+            Ok(None) => {}
+            Err(e) => log::warn!(
+                "mail: {} token not stored, no message sent: {}",
+                purpose.as_str(),
+                error_chain(&e)
+            ),
+        }
+    });
+}
+
+/// Counts a mail request for `address` from `client`, unless either is over its limit.
+fn admit_mail_request(
+    throttle: &LoginThrottle,
+    address: &str,
+    client: Option<IpAddr>,
+) -> Result<(), Error> {
+    let address = address.trim().to_lowercase();
+    if let Some(wait) = throttle.blocked_for(&address, client) {
+        return Err(too_many(wait));
+    }
+    throttle.failed(&address, client);
+    Ok(())
+}
+
+/// Refuses a client that has presented too many refused tokens.
+fn admit_token(throttle: &LoginThrottle, client: Option<IpAddr>) -> Result<(), Error> {
+    // That throttle counts per client only (its per-account limit is 0), so the key is empty.
+    match throttle.blocked_for("", client) {
+        Some(wait) => Err(too_many(wait)),
+        None => Ok(()),
+    }
+}
+
+/// A refused token, counted against its client.
+fn refused_token(throttle: &LoginThrottle, client: Option<IpAddr>) -> Error {
+    throttle.failed("", client);
+    Error::InvalidAccountToken
+}
+
+fn too_many(wait: std::time::Duration) -> Error {
+    Error::TooManyRequests {
+        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+    }
+}
+
+/// The error and its sources, for a log line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
