@@ -29,7 +29,8 @@ use crate::routes;
     tags(
         (name = "Root", description = "Greeting"),
         (name = "Users", description = "Registration and accounts"),
-        (name = "Authentication", description = "OAuth2 password login"),
+        (name = "Authentication", description = "OAuth2 login (password and refresh grants) and logout"),
+        (name = "Sessions", description = "The caller's sessions: listed, ended one by one or all at once"),
         (name = "Posts", description = "Posts with vote counts"),
         (name = "Vote", description = "One vote per user and post"),
         (name = "Health", description = "Liveness and readiness"),

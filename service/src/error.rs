@@ -15,6 +15,9 @@ pub enum Error {
     /// No post has this id, or it is a draft of someone else's.
     #[error("no post with id {0} visible to the caller")]
     PostNotFound(i64),
+    /// The caller has no live session with this id.
+    #[error("no session with id {0} of the caller")]
+    SessionNotFound(i64),
     /// The newest post was asked for, and the caller may see none.
     #[error("no post visible to the caller")]
     NoVisiblePost,

@@ -9,7 +9,10 @@ mod response;
 #[cfg(test)]
 mod schema_limits;
 
-pub use request::{LoginForm, PostCreate, PostPatch, UserCreate, VoteIn};
+pub use request::{
+    AccountDeletion, Grant, LoginForm, PasswordChange, PostCreate, PostPatch, UserCreate, VoteIn,
+};
 pub use response::{
-    ErrorBody, Message, PostOut, PostWithVotesOut, Status, Token, UserOut, ValidationErrorBody,
+    ErrorBody, Message, OAuthErrorBody, PostOut, PostWithVotesOut, SessionOut, Status, Token,
+    UserOut, ValidationErrorBody,
 };

@@ -55,31 +55,89 @@ impl FromJson for UserCreate {
     }
 }
 
-/// The OAuth2 password form of `POST /login`.
+/// A password change: `PUT /users/me/password`.
+#[derive(ToSchema)]
+#[schema(example = json!({"current_password": "correct horse", "new_password": "battery staple"}))]
+pub struct PasswordChange {
+    /// The password now.
+    #[schema(value_type = String, min_length = 1, format = Password, pattern = "^[^\\u0000]*$")]
+    pub current_password: String,
+    /// 8 to 72 bytes of UTF-8, as at registration.
+    #[schema(
+        value_type = String,
+        min_length = 8,
+        max_length = 72,
+        format = Password,
+        pattern = "^[^\\u0000]*$"
+    )]
+    pub new_password: Password,
+}
+
+impl FromJson for PasswordChange {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        let current = f.str("current_password");
+        let new = f
+            .str("new_password")
+            .and_then(|p| f.check("new_password", Password::parse(p)));
+        Some(PasswordChange {
+            current_password: current?,
+            new_password: new?,
+        })
+    }
+}
+
+/// The password, confirming `DELETE /users/me`.
+#[derive(ToSchema)]
+#[schema(example = json!({"password": "correct horse"}))]
+pub struct AccountDeletion {
+    #[schema(value_type = String, min_length = 1, format = Password, pattern = "^[^\\u0000]*$")]
+    pub password: String,
+}
+
+impl FromJson for AccountDeletion {
+    fn from_json(f: &mut Fields<'_>) -> Option<Self> {
+        Some(AccountDeletion {
+            password: f.str("password")?,
+        })
+    }
+}
+
+/// The OAuth2 token request of `POST /login`: the password grant (the course's login, and the
+/// default when `grant_type` is absent) or the refresh grant (RFC 6749 §6).
 #[derive(ToSchema)]
 pub struct LoginForm {
     // Swagger UI's "Try it out" fills a form body field by field from each field's own schema
     // (an example on the whole form is not used), so the examples are per field; without them
     // it generates text from the patterns. They are the registration example's, so that the
     // two requests work one after the other as they come.
-    /// The email address, in any case.
-    #[schema(min_length = 1, pattern = "^[^\\u0000]*$", example = "ann@example.com")]
-    pub username: String,
+    /// The email address, in any case. Required for the password grant.
     #[schema(
+        value_type = Option<String>,
+        nullable = false,
+        min_length = 1,
+        pattern = "^[^\\u0000]*$",
+        example = "ann@example.com"
+    )]
+    pub username: PhantomData<String>,
+    /// Required for the password grant.
+    #[schema(
+        value_type = Option<String>,
+        nullable = false,
         min_length = 1,
         format = Password,
         pattern = "^[^\\u0000]*$",
         example = "correct horse"
     )]
-    pub password: String,
-    // The fields below are documented and accepted but never kept (`PhantomData`): the grant
-    // type is only checked, the rest ignored, as FastAPI's form does. `grant_type`'s
-    // description is `GrantType`'s: one here would make utoipa wrap the inline enum in an
-    // `allOf` with an object.
+    pub password: PhantomData<String>,
+    // `grant_type`'s description is `GrantType`'s: one here would make utoipa wrap the inline
+    // enum in an `allOf` with an object.
     #[schema(value_type = Option<GrantType>, inline, nullable = false)]
     pub grant_type: PhantomData<GrantType>,
     // Empty examples: "Try it out" leaves these fields empty and sends none of them, where it
     // would otherwise send the generated "string" for each.
+    /// Required for the refresh grant: the `refresh_token` of the last token response.
+    #[schema(value_type = Option<String>, nullable = false, pattern = "^[^\\u0000]*$", example = "")]
+    pub refresh_token: PhantomData<String>,
     /// Ignored.
     #[schema(value_type = Option<String>, example = "")]
     pub scope: PhantomData<String>,
@@ -89,45 +147,74 @@ pub struct LoginForm {
     /// Ignored.
     #[schema(value_type = Option<String>, format = Password, example = "")]
     pub client_secret: PhantomData<String>,
+    /// What the form asks for, once parsed.
+    #[schema(ignore)]
+    pub grant: Grant,
 }
 
-/// If present, must be `password` (the OAuth2 password flow).
+/// A parsed token request.
+pub enum Grant {
+    /// Email (any case) and password.
+    Password { username: String, password: String },
+    /// A refresh token to exchange.
+    Refresh(String),
+}
+
+/// `password` (the default: email and password) or `refresh_token` (a refresh token for a new
+/// pair).
 #[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
+#[schema(rename_all = "snake_case")]
 pub enum GrantType {
     Password,
+    RefreshToken,
 }
 
 impl GrantType {
-    /// The one flow this server speaks; `None` for any other.
+    /// The flows this server speaks; `None` for any other.
     fn parse(raw: &str) -> Option<Self> {
-        (raw == "password").then_some(Self::Password)
+        match raw {
+            "password" => Some(Self::Password),
+            "refresh_token" => Some(Self::RefreshToken),
+            _ => None,
+        }
     }
 }
 
 impl FromForm for LoginForm {
     fn from_form(f: &mut FormFields) -> Option<Self> {
-        if f.get("grant_type")
-            .is_some_and(|g| GrantType::parse(g).is_none())
-        {
-            f.refuse(
-                FieldError::new(
-                    vec!["body".into(), "grant_type".into()],
-                    "string_pattern_mismatch",
-                    "String should match pattern '^password$'",
-                )
-                .with_ctx("pattern", "^password$"),
-            );
-        }
-        let username = f.text("username");
-        let password = f.text("password");
+        let grant_type = f.get("grant_type").map(|g| GrantType::parse(g).ok_or(()));
+        let grant = match grant_type {
+            Some(Ok(GrantType::RefreshToken)) => f.text("refresh_token").map(Grant::Refresh),
+            // An unknown grant is refused, and the form is checked as a password one besides,
+            // so that one answer names every problem.
+            other => {
+                if other.is_some_and(|g| g.is_err()) {
+                    f.refuse(
+                        FieldError::new(
+                            vec!["body".into(), "grant_type".into()],
+                            "string_pattern_mismatch",
+                            "String should match pattern '^(password|refresh_token)$'",
+                        )
+                        .with_ctx("pattern", "^(password|refresh_token)$"),
+                    );
+                }
+                let username = f.text("username");
+                let password = f.text("password");
+                Some(Grant::Password {
+                    username: username?,
+                    password: password?,
+                })
+            }
+        };
         Some(LoginForm {
-            username: username?,
-            password: password?,
+            username: PhantomData,
+            password: PhantomData,
             grant_type: PhantomData,
+            refresh_token: PhantomData,
             scope: PhantomData,
             client_id: PhantomData,
             client_secret: PhantomData,
+            grant: grant?,
         })
     }
 }

@@ -41,14 +41,79 @@ impl From<User> for UserOut {
     }
 }
 
-/// An access token: send it back as `Authorization: Bearer <access_token>`.
+/// A token pair: send `access_token` back as `Authorization: Bearer <access_token>`;
+/// `refresh_token` gets the next pair from `POST /login` with `grant_type=refresh_token`, once.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...", "token_type": "bearer"}))]
+#[schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoxLCJleHAiOjE3OTY2MzQ0MDAsImlhdCI6MTc5NjYzMDgwMCwic2lkIjoxfQ.kAv7tE2bWEP2xq0uS1m-5vAcjO2nTUOXp3JzRwzK5Zk",
+    "token_type": "bearer",
+    "refresh_token": "q3J9VbqkQk1yJ0R1mZz5aC8fNwq0nq7b2VtZ3Xh6P4E",
+    "expires_in": 3600
+}))]
 pub struct Token {
     pub access_token: String,
     /// Always `bearer`.
     #[schema(example = "bearer")]
     pub token_type: &'static str,
+    /// Opaque and single-use: exchanging it retires it, and presenting it again ends the
+    /// session.
+    pub refresh_token: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: i64,
+}
+
+impl From<service::sessions::TokenPair> for Token {
+    fn from(pair: service::sessions::TokenPair) -> Self {
+        Token {
+            access_token: pair.access_token.0,
+            token_type: "bearer",
+            refresh_token: pair.refresh_token,
+            expires_in: pair.expires_in,
+        }
+    }
+}
+
+/// One of the caller's sessions (a login, and the refreshes since): never a token.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": 12,
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "created_at": "2026-12-07T09:12:44.518306+00:00",
+    "last_used_at": "2026-12-07T10:02:13.204577+00:00",
+    "expires_at": "2027-01-06T10:02:13.204577+00:00",
+    "current": true
+}))]
+pub struct SessionOut {
+    /// The `sid` claim of its access tokens.
+    pub id: i32,
+    /// The `User-Agent` of the login.
+    pub user_agent: Option<String>,
+    #[serde(serialize_with = "utc_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<FixedOffset>,
+    /// The login, or the last refresh.
+    #[serde(serialize_with = "utc_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_used_at: DateTime<FixedOffset>,
+    /// When its refresh token stops being accepted unless refreshed before.
+    #[serde(serialize_with = "utc_micros")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: DateTime<FixedOffset>,
+    /// Whether this is the session of the token that asked.
+    pub current: bool,
+}
+
+impl SessionOut {
+    pub fn new(s: service::sessions::SessionInfo, current: Option<i32>) -> Self {
+        SessionOut {
+            id: s.id,
+            user_agent: s.user_agent,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            current: current == Some(s.id),
+        }
+    }
 }
 
 /// A post with its owner.
@@ -119,6 +184,20 @@ pub struct Status {
 #[schema(example = json!({"detail": "post with id: 7 was not found"}))]
 pub struct ErrorBody {
     pub detail: String,
+}
+
+/// A refused refresh grant (400): `detail` and `error` are OAuth2's code (RFC 6749 §5.2),
+/// `error_description` says it in words.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "detail": "invalid_grant",
+    "error": "invalid_grant",
+    "error_description": "the refresh token is invalid, expired, used already or of an ended session"
+}))]
+pub struct OAuthErrorBody {
+    pub detail: &'static str,
+    pub error: &'static str,
+    pub error_description: &'static str,
 }
 
 /// Validation errors (422): one entry per problem.

@@ -107,7 +107,7 @@ fn every_id_in_a_path_is_a_domain_id() {
         }
     }
     assert_eq!(
-        seen, 5,
-        "GET /users/{{id}} and GET, PUT, PATCH, DELETE /posts/{{id}}"
+        seen, 6,
+        "GET /users/{{id}}, GET, PUT, PATCH, DELETE /posts/{{id}} and DELETE /users/me/sessions/{{id}}"
     );
 }

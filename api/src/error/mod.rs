@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::dto::{ErrorBody, ValidationErrorBody};
+use crate::dto::{ErrorBody, OAuthErrorBody, ValidationErrorBody};
 
 pub use field::{FieldError, Loc};
 
@@ -63,6 +63,10 @@ impl ApiError {
                     StatusCode::NOT_FOUND,
                     format!("post with id: {id} was not found"),
                 ),
+                S::SessionNotFound(id) => owned(
+                    StatusCode::NOT_FOUND,
+                    format!("session with id: {id} was not found"),
+                ),
                 S::NoVisiblePost => {
                     text(StatusCode::NOT_FOUND, "post with id: latest was not found")
                 }
@@ -78,6 +82,8 @@ impl ApiError {
                     format!("user {user_id} has already voted on post {post_id}"),
                 ),
                 S::InvalidToken => text(StatusCode::UNAUTHORIZED, "Could not validate credentials"),
+                S::InvalidGrant => (StatusCode::BAD_REQUEST, Detail::OAuth(INVALID_GRANT)),
+                S::EmailNotVerified => text(StatusCode::FORBIDDEN, "email not verified"),
                 S::TooManyAttempts { .. } => {
                     text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
                 }
@@ -128,7 +134,16 @@ impl ApiError {
 enum Detail<'a> {
     Text(Cow<'static, str>),
     Fields(&'a [FieldError]),
+    /// An OAuth2 token endpoint error (RFC 6749 §5.2), its code also under `detail`.
+    OAuth(OAuthErrorBody),
 }
+
+/// The refresh grant's one refusal: no reason is told apart, so a stolen token learns nothing.
+const INVALID_GRANT: OAuthErrorBody = OAuthErrorBody {
+    detail: "invalid_grant",
+    error: "invalid_grant",
+    error_description: "the refresh token is invalid, expired, used already or of an ended session",
+};
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
@@ -163,6 +178,9 @@ impl ResponseError for ApiError {
             Detail::Fields(errors) => res.json(ValidationErrorBody {
                 detail: errors.to_vec(),
             }),
+            Detail::OAuth(body) => res
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(body),
         }
     }
 }

@@ -5,16 +5,16 @@ use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use service::users::User;
+use service::auth::Caller;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The caller, authenticated by a bearer token, and then `T` extracted from the rest of the
-/// request. Authentication, the user's look-up included, is awaited before `T` is even looked
+/// The caller, authenticated by a bearer token (its user, and its session still alive), and
+/// then `T` extracted from the rest of the request. Authentication, the user's look-up included, is awaited before `T` is even looked
 /// at, so a request with no token is 401 however bad its path, query or body (the contract's
 /// order: 401, then 422, 404, 403).
-pub struct Authed<T = ()>(pub User, pub T);
+pub struct Authed<T = ()>(pub Caller, pub T);
 
 impl<T> FromRequest for Authed<T>
 where
@@ -29,17 +29,17 @@ where
         let mut payload = payload.take();
         Box::pin(async move {
             // 401 first: authentication_is_checked_before_anything_else_about_the_request.
-            let user = authenticate(&req).await?;
+            let caller = authenticate(&req).await?;
             let rest = T::from_request(&req, &mut payload)
                 .await
                 .map_err(Into::into)?;
-            Ok(Authed(user, rest))
+            Ok(Authed(caller, rest))
         })
     }
 }
 
-/// The `Authorization: Bearer <token>` credentials' user.
-async fn authenticate(req: &HttpRequest) -> Result<User, ApiError> {
+/// The `Authorization: Bearer <token>` credentials' caller.
+async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -54,8 +54,5 @@ async fn authenticate(req: &HttpRequest) -> Result<User, ApiError> {
     let state = req
         .app_data::<Data<AppState>>()
         .ok_or_else(|| service::Error::Internal("application state missing".into()))?;
-    let user_id = state.auth.verify(token.trim())?;
-    service::users::find(&state.db, user_id)
-        .await?
-        .ok_or(service::Error::InvalidToken.into())
+    Ok(service::auth::authenticate(&state.db, &state.auth, token.trim()).await?)
 }

@@ -121,7 +121,8 @@ async fn read_multipart(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dto::LoginForm;
+    use crate::dto::{Grant, LoginForm};
+    use crate::error::Loc;
 
     fn login(pairs: &[(&str, &str)]) -> Result<LoginForm, Vec<FieldError>> {
         let pairs = pairs
@@ -157,6 +158,21 @@ mod tests {
     }
 
     #[test]
+    fn the_refresh_grant_needs_only_its_token() {
+        let form = login(&[("grant_type", "refresh_token"), ("refresh_token", "abc")])
+            .ok()
+            .unwrap();
+        assert!(matches!(form.grant, Grant::Refresh(t) if t == "abc"));
+        let errors = login(&[("grant_type", "refresh_token"), ("username", "a@b.c")])
+            .err()
+            .unwrap();
+        assert_eq!(kinds(&errors), ["missing"]);
+        assert!(
+            matches!(&errors[0].loc[..], [Loc::Key(b), Loc::Key(f)] if b == "body" && f == "refresh_token")
+        );
+    }
+
+    #[test]
     fn login_form_takes_the_last_of_a_repeated_field() {
         let form = login(&[
             ("username", "a@b.c"),
@@ -166,9 +182,9 @@ mod tests {
         ])
         .ok()
         .unwrap();
-        assert_eq!(
-            (form.username.as_str(), form.password.as_str()),
-            ("a@b.c", "second")
-        );
+        let Grant::Password { username, password } = form.grant else {
+            panic!("a password grant");
+        };
+        assert_eq!((username.as_str(), password.as_str()), ("a@b.c", "second"));
     }
 }

@@ -6,6 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 mod auth;
 mod health;
 mod posts;
+mod sessions;
 mod users;
 mod votes;
 
@@ -17,8 +18,15 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(health::ready)
         .service(users::create_user)
         .service(users::me)
+        .service(users::change_password)
+        .service(users::delete_me)
+        .service(sessions::list_sessions)
+        .service(sessions::end_all_sessions)
+        .service(sessions::end_session)
         .service(users::get_user)
         .service(auth::login)
+        .service(auth::logout)
+        .service(auth::logout_all)
         .service(posts::list_posts)
         .service(posts::latest_post)
         .service(posts::create_post)

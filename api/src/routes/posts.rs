@@ -3,6 +3,7 @@
 use actix_web::guard::GuardContext;
 use actix_web::web::{Data, Json};
 use actix_web::{HttpResponse, delete, get, patch, post, put};
+use service::auth::Caller;
 use service::posts;
 
 use crate::dto::{
@@ -42,7 +43,7 @@ pub(super) async fn list_posts(
     state: Data<AppState>,
     req: Authed<ListParams>,
 ) -> Result<Json<Vec<PostWithVotesOut>>, ApiError> {
-    let Authed(user, ListParams(query)) = req;
+    let Authed(Caller { user, .. }, ListParams(query)) = req;
     let page = posts::list(&state.db, user.id, &query).await?;
     Ok(Json(page.into_iter().map(Into::into).collect()))
 }
@@ -64,7 +65,7 @@ pub(super) async fn latest_post(
     state: Data<AppState>,
     req: Authed,
 ) -> Result<Json<PostWithVotesOut>, ApiError> {
-    let Authed(user, ()) = req;
+    let Authed(Caller { user, .. }, ()) = req;
     Ok(Json(posts::latest(&state.db, user.id).await?.into()))
 }
 
@@ -88,7 +89,7 @@ pub(super) async fn create_post(
     state: Data<AppState>,
     req: Authed<JsonBody<PostCreate>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(user, JsonBody(body)) = req;
+    let Authed(Caller { user, .. }, JsonBody(body)) = req;
     let post = posts::create(&state.db, &user, body.into()).await?;
     Ok(HttpResponse::Created().json(PostOut::from(post)))
 }
@@ -112,7 +113,7 @@ pub(super) async fn get_post(
     state: Data<AppState>,
     req: Authed<IdPath>,
 ) -> Result<Json<PostWithVotesOut>, ApiError> {
-    let Authed(user, IdPath(id)) = req;
+    let Authed(Caller { user, .. }, IdPath(id)) = req;
     Ok(Json(posts::get(&state.db, user.id, id).await?.into()))
 }
 
@@ -139,7 +140,7 @@ pub(super) async fn replace_post(
     state: Data<AppState>,
     req: Authed<IdAndBody<PostCreate>>,
 ) -> Result<Json<PostOut>, ApiError> {
-    let Authed(user, IdAndBody(id, body)) = req;
+    let Authed(Caller { user, .. }, IdAndBody(id, body)) = req;
     let post = posts::update(&state.db, &user, id, body.into()).await?;
     Ok(Json(post.into()))
 }
@@ -167,7 +168,7 @@ pub(super) async fn patch_post(
     state: Data<AppState>,
     req: Authed<IdAndBody<PostPatch>>,
 ) -> Result<Json<PostOut>, ApiError> {
-    let Authed(user, IdAndBody(id, body)) = req;
+    let Authed(Caller { user, .. }, IdAndBody(id, body)) = req;
     let post = posts::update(&state.db, &user, id, body.into()).await?;
     Ok(Json(post.into()))
 }
@@ -193,7 +194,7 @@ pub(super) async fn delete_post(
     state: Data<AppState>,
     req: Authed<IdPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(user, IdPath(id)) = req;
+    let Authed(Caller { user, .. }, IdPath(id)) = req;
     posts::delete(&state.db, &user, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,9 +1,15 @@
-//! `/users/`: registration and look-ups.
+//! `/users/`: registration, look-ups, and the caller's own account (password change,
+//! deletion).
 
 use actix_web::web::Data;
-use actix_web::{HttpResponse, get, http::header, post};
+use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, post, put};
+use service::accounts::Confirmation;
+use service::auth::Caller;
 
-use crate::dto::{ErrorBody, UserCreate, UserOut, ValidationErrorBody};
+use super::auth::{client, user_agent};
+use crate::dto::{
+    AccountDeletion, ErrorBody, PasswordChange, Token, UserCreate, UserOut, ValidationErrorBody,
+};
 use crate::error::ApiError;
 use crate::extract::{Authed, IdPath, JsonBody};
 use crate::state::AppState;
@@ -51,7 +57,7 @@ pub(super) async fn create_user(
 )]
 #[get("/users/me")]
 pub(super) async fn me(req: Authed) -> HttpResponse {
-    let Authed(user, ()) = req;
+    let Authed(Caller { user, .. }, ()) = req;
     user_response(actix_web::http::StatusCode::OK, user)
 }
 
@@ -77,4 +83,86 @@ pub(super) async fn get_user(
     let Authed(_, IdPath(id)) = req;
     let user = service::users::get(&state.db, id).await?;
     Ok(user_response(actix_web::http::StatusCode::OK, user))
+}
+
+/// Changes the caller's password. Every session ends and every token issued before is refused,
+/// this request's too; the answer is a fresh token pair for the caller. A wrong current password
+/// counts as a failed login.
+#[utoipa::path(
+    tag = "Users",
+    operation_id = "change_password",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed: the caller's new token pair", body = Token,
+            headers(("Cache-Control" = String, description = "no-store"))),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 403, description = "Invalid Credentials: the current password is wrong", body = ErrorBody),
+        (status = 413, description = "payload too large", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 429, description = "too many login attempts", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[put("/users/me/password")]
+pub(super) async fn change_password(
+    state: Data<AppState>,
+    http: HttpRequest,
+    req: Authed<JsonBody<PasswordChange>>,
+) -> Result<HttpResponse, ApiError> {
+    let Authed(Caller { user, .. }, JsonBody(body)) = req;
+    let confirmation = Confirmation {
+        user: &user,
+        password: &body.current_password,
+        client: client(&http),
+    };
+    let pair = service::accounts::change_password(
+        &state.db,
+        &state.auth,
+        &state.login_throttle,
+        confirmation,
+        &body.new_password,
+        user_agent(&http),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Token::from(pair)))
+}
+
+/// Deletes the caller's account, confirmed by its password, with everything of it: posts,
+/// votes, sessions. Its id is never given to anyone else, so its tokens can never act again.
+/// A wrong password counts as a failed login.
+#[utoipa::path(
+    tag = "Users",
+    operation_id = "delete_current_user",
+    request_body = AccountDeletion,
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
+        (status = 403, description = "Invalid Credentials: the password is wrong", body = ErrorBody),
+        (status = 413, description = "payload too large", body = ErrorBody),
+        (status = 422, description = "Validation error", body = ValidationErrorBody),
+        (status = 429, description = "too many login attempts", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+    ),
+    security(("OAuth2PasswordBearer" = []))
+)]
+#[delete("/users/me")]
+pub(super) async fn delete_me(
+    state: Data<AppState>,
+    http: HttpRequest,
+    req: Authed<JsonBody<AccountDeletion>>,
+) -> Result<HttpResponse, ApiError> {
+    let Authed(Caller { user, .. }, JsonBody(body)) = req;
+    let confirmation = Confirmation {
+        user: &user,
+        password: &body.password,
+        client: client(&http),
+    };
+    service::accounts::delete(&state.db, &state.auth, &state.login_throttle, confirmation).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

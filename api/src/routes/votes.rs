@@ -2,6 +2,7 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, post};
+use service::auth::Caller;
 use service::votes::{self, VoteOutcome};
 
 use crate::dto::{ErrorBody, Message, ValidationErrorBody, VoteIn};
@@ -31,7 +32,7 @@ pub(super) async fn vote(
     state: Data<AppState>,
     req: Authed<JsonBody<VoteIn>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(user, JsonBody(vote)) = req;
+    let Authed(Caller { user, .. }, JsonBody(vote)) = req;
     let message = match votes::vote(&state.db, &user, vote.post_id, vote.dir).await? {
         VoteOutcome::Added => "successfully added vote",
         VoteOutcome::Removed => "successfully deleted vote",

@@ -125,6 +125,9 @@ fn every_failure() -> Vec<ApiError> {
             retry_after_secs: 7,
         }),
         ApiError::Service(S::InvalidToken),
+        ApiError::Service(S::SessionNotFound(101)),
+        ApiError::Service(S::InvalidGrant),
+        ApiError::Service(S::EmailNotVerified),
         ApiError::Service(S::Unavailable(db())),
         ApiError::Service(S::StorageFull(db())),
         ApiError::Service(S::StorageFailure(db())),
@@ -155,6 +158,9 @@ fn listed_above(failure: &ApiError) {
             | S::InvalidCredentials
             | S::TooManyAttempts { .. }
             | S::InvalidToken
+            | S::SessionNotFound(_)
+            | S::InvalidGrant
+            | S::EmailNotVerified
             | S::Unavailable(_)
             | S::StorageFull(_)
             | S::StorageFailure(_)

@@ -75,8 +75,13 @@ async fn the_openapi_document_describes_every_route_and_its_statuses() {
         "/ready",
         "/users/",
         "/users/me",
+        "/users/me/password",
+        "/users/me/sessions",
+        "/users/me/sessions/{id}",
         "/users/{id}",
         "/login",
+        "/logout",
+        "/logout/all",
         "/posts/",
         "/posts/latest",
         "/posts/{id}",
@@ -127,7 +132,7 @@ async fn the_openapi_document_describes_every_route_and_its_statuses() {
     operation_ids.sort();
     operation_ids.dedup();
     assert_eq!(operation_ids.len(), count, "operationIds are unique");
-    assert_eq!(count, 15);
+    assert_eq!(count, 22);
     let vote = &paths["/vote/"]["post"]["responses"]["201"]["content"]["application/json"];
     assert_eq!(vote["schema"]["$ref"], "#/components/schemas/Message");
 }
@@ -174,6 +179,10 @@ async fn the_openapi_document_states_every_limit_and_pattern() {
         ("UserCreate", "password", no_nul),
         ("LoginForm", "username", no_nul),
         ("LoginForm", "password", no_nul),
+        ("LoginForm", "refresh_token", no_nul),
+        ("PasswordChange", "current_password", no_nul),
+        ("PasswordChange", "new_password", no_nul),
+        ("AccountDeletion", "password", no_nul),
         ("PostCreate", "title", title),
         ("PostCreate", "content", no_nul),
         ("PostPatch", "title", title),
@@ -193,7 +202,7 @@ async fn the_openapi_document_states_every_limit_and_pattern() {
     assert_eq!(search["schema"]["pattern"], no_nul);
     assert_eq!(
         schemas["LoginForm"]["properties"]["grant_type"]["enum"],
-        json!(["password"])
+        json!(["password", "refresh_token"])
     );
 }
 

@@ -7,15 +7,27 @@ mod schema;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tests::TestApp;
 
-fn tables_sql(backend: DbBackend) -> &'static str {
+/// The course's tables.
+const COURSE_TABLES: [&str; 3] = ["posts", "users", "votes"];
+/// Every table, sorted: the course's, and the sessions and account tables beside them.
+const ALL_TABLES: [&str; 7] = [
+    "account_states",
+    "account_tokens",
+    "posts",
+    "retired_refresh_tokens",
+    "sessions",
+    "users",
+    "votes",
+];
+
+fn tables_sql(backend: DbBackend) -> String {
+    let names = ALL_TABLES.map(|t| format!("'{t}'")).join(", ");
     match backend {
-        DbBackend::Postgres => {
+        DbBackend::Postgres => format!(
             "SELECT table_name AS name FROM information_schema.tables \
-             WHERE table_schema = 'public' AND table_name IN ('users', 'posts', 'votes')"
-        }
-        _ => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'posts', 'votes')"
-        }
+             WHERE table_schema = 'public' AND table_name IN ({names})"
+        ),
+        _ => format!("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ({names})"),
     }
 }
 

@@ -102,6 +102,8 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
     let app = spawn_app().await;
     let mut expected = vec![
         "ix_posts_owner_id",
+        "ix_retired_refresh_tokens_session_id",
+        "ix_sessions_user_id",
         "ix_users_email_lower",
         "ix_votes_post_id",
     ];
