@@ -1,8 +1,9 @@
 //! The use cases of the posts API: users, authentication, posts and votes.
 //!
 //! This crate owns the rules (who may see or change what, how passwords and tokens work) and
-//! every database query, one module per aggregate: [`users`], [`auth`], [`sessions`], [`accounts`]
-//! (recovery, verification, email change), [`posts`], [`votes`]; outgoing mail is [`mail`]'s.
+//! every database query, one module per aggregate: [`users`], [`auth`], [`sessions`], [`accounts`],
+//! [`email`] (recovery, verification, email change), [`posts`], [`votes`]; outgoing mail is
+//! [`mail`]'s.
 //! It knows nothing of HTTP: callers hand it validated domain values ([`domain`]) and get back
 //! plain data or an [`Error`] that says what failed and, when the database failed, whether
 //! trying again may help; how a client is told is the caller's business. How the database is
@@ -12,6 +13,7 @@ pub mod accounts;
 pub mod auth;
 pub mod db;
 pub mod domain;
+pub mod email;
 mod error;
 pub mod mail;
 pub mod posts;

@@ -1,4 +1,4 @@
-//! Accounts beyond login: password recovery, email verification, and changing the email.
+//! AccountMail beyond login: password recovery, email verification, and changing the email.
 //!
 //! Each sends a single-use token by mail ([`tokens`], [`messages`], delivered by
 //! [`crate::mail`]). The two requests anyone may make about any address — a reset mail, a
@@ -12,7 +12,7 @@
 //! client, counting every request (each may send a mail); presenting a token counts only
 //! the refused ones, per client.
 
-mod email;
+mod change;
 mod messages;
 mod recovery;
 mod tokens;
@@ -24,7 +24,7 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use sea_orm::ConnectionTrait;
 
-pub use email::{EmailChange, change_email};
+pub use change::{EmailChange, change_email};
 pub use recovery::{request_reset, reset_password};
 pub use verification::{register, resend_verification, verify_email};
 
@@ -36,7 +36,7 @@ use tokens::{Purpose, Whose};
 
 /// What recovery and verification need from the configuration.
 #[derive(Debug, Clone, Copy)]
-pub struct AccountsConfig {
+pub struct AccountMailConfig {
     /// Whether `POST /password-recovery` and `POST /reset-password` work at all.
     pub password_recovery: bool,
     /// Whether registration sends a verification mail (and login requires the address
@@ -48,8 +48,9 @@ pub struct AccountsConfig {
     pub verification_ttl_secs: i64,
 }
 
-/// The mailer and the rules of recovery and verification. Built once at start-up, shared.
-pub struct Accounts {
+/// The mailer and the rules of the mails an account gets (recovery, verification). Built once
+/// at start-up, shared.
+pub struct AccountMail {
     mailer: Mailer,
     recovery: bool,
     verification: bool,
@@ -57,9 +58,9 @@ pub struct Accounts {
     verification_ttl: TimeDelta,
 }
 
-impl Accounts {
+impl AccountMail {
     /// The rules `config` sets, mailing through `mailer`.
-    pub fn new(config: &AccountsConfig, mailer: Mailer) -> Self {
+    pub fn new(config: &AccountMailConfig, mailer: Mailer) -> Self {
         Self {
             mailer,
             recovery: config.password_recovery,
@@ -82,7 +83,7 @@ impl Accounts {
 /// is sent; a failure is logged.
 fn issue_in_background<C>(
     db: &C,
-    accounts: &Arc<Accounts>,
+    account_mail: &Arc<AccountMail>,
     purpose: Purpose,
     whose: Whose,
     secret: Secret,
@@ -90,13 +91,13 @@ fn issue_in_background<C>(
     C: ConnectionTrait + Clone + Send + Sync + 'static,
 {
     let db = db.clone();
-    let accounts = Arc::clone(accounts);
+    let account_mail = Arc::clone(account_mail);
     tokio::spawn(async move {
-        let ttl = accounts.ttl(purpose);
+        let ttl = account_mail.ttl(purpose);
         match tokens::issue(&db, purpose, &whose, &secret.hash, ttl).await {
             Ok(Some(holder)) => {
                 let mail = messages::mail(purpose, holder.email, &secret.plain, ttl);
-                accounts.mailer.deliver(mail).await;
+                account_mail.mailer.deliver(mail).await;
             }
             Ok(None) => {}
             Err(e) => log::warn!(

@@ -10,7 +10,7 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 
 use super::tokens::{self, Purpose, Whose};
-use super::{Accounts, admit_mail_request, admit_token, issue_in_background, refused_token};
+use super::{AccountMail, admit_mail_request, admit_token, issue_in_background, refused_token};
 use crate::Error;
 use crate::auth::{Auth, secret};
 use crate::domain::{Email, Password};
@@ -25,7 +25,7 @@ use crate::users::{self, User, now};
 pub async fn register<C>(
     db: &C,
     auth: &Auth,
-    accounts: &Arc<Accounts>,
+    account_mail: &Arc<AccountMail>,
     email: Email,
     password: Password,
 ) -> Result<User, Error>
@@ -33,8 +33,8 @@ where
     C: ConnectionTrait + Clone + Send + Sync + 'static,
 {
     let user = users::register(db, auth, email, password).await?;
-    if accounts.verification {
-        send_verification(db, accounts, user.id)?;
+    if account_mail.verification {
+        send_verification(db, account_mail, user.id)?;
     }
     Ok(user)
 }
@@ -42,7 +42,7 @@ where
 /// Mails a new verification token to the current address of `user_id`, in the background.
 pub(super) fn send_verification<C>(
     db: &C,
-    accounts: &Arc<Accounts>,
+    account_mail: &Arc<AccountMail>,
     user_id: i32,
 ) -> Result<(), Error>
 where
@@ -51,7 +51,7 @@ where
     let secret = secret::generate()?;
     issue_in_background(
         db,
-        accounts,
+        account_mail,
         Purpose::EmailVerification,
         Whose::User(user_id),
         secret,
@@ -68,7 +68,7 @@ where
 /// mail throttle (every request counts); `Internal` with no randomness for the token.
 pub fn resend_verification<C>(
     db: &C,
-    accounts: &Arc<Accounts>,
+    account_mail: &Arc<AccountMail>,
     mail_throttle: &LoginThrottle,
     email: &Email,
     client: Option<IpAddr>,
@@ -76,13 +76,13 @@ pub fn resend_verification<C>(
 where
     C: ConnectionTrait + Clone + Send + Sync + 'static,
 {
-    if !accounts.verification {
+    if !account_mail.verification {
         return Err(Error::VerificationDisabled);
     }
     admit_mail_request(mail_throttle, email.as_str(), client)?;
     let secret = secret::generate()?;
     let whose = Whose::UnverifiedAddress(email.as_str().to_owned());
-    issue_in_background(db, accounts, Purpose::EmailVerification, whose, secret);
+    issue_in_background(db, account_mail, Purpose::EmailVerification, whose, secret);
     Ok(())
 }
 
@@ -95,12 +95,12 @@ where
 /// address the account no longer has (counted against the client); database errors.
 pub async fn verify_email<C: ConnectionTrait>(
     db: &C,
-    accounts: &Accounts,
+    account_mail: &AccountMail,
     token_throttle: &LoginThrottle,
     token: &str,
     client: Option<IpAddr>,
 ) -> Result<(), Error> {
-    if !accounts.verification {
+    if !account_mail.verification {
         return Err(Error::VerificationDisabled);
     }
     admit_token(token_throttle, client)?;

@@ -9,7 +9,7 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
 use super::tokens::{self, Purpose, Whose};
-use super::{Accounts, admit_mail_request, admit_token, issue_in_background, refused_token};
+use super::{AccountMail, admit_mail_request, admit_token, issue_in_background, refused_token};
 use crate::Error;
 use crate::auth::{Auth, secret};
 use crate::domain::{Email, Password};
@@ -25,7 +25,7 @@ use crate::throttle::LoginThrottle;
 /// throttle (every request counts); `Internal` with no randomness for the token.
 pub fn request_reset<C>(
     db: &C,
-    accounts: &Arc<Accounts>,
+    account_mail: &Arc<AccountMail>,
     mail_throttle: &LoginThrottle,
     email: &Email,
     client: Option<IpAddr>,
@@ -33,13 +33,13 @@ pub fn request_reset<C>(
 where
     C: ConnectionTrait + Clone + Send + Sync + 'static,
 {
-    if !accounts.recovery {
+    if !account_mail.recovery {
         return Err(Error::RecoveryDisabled);
     }
     admit_mail_request(mail_throttle, email.as_str(), client)?;
     let secret = secret::generate()?;
     let whose = Whose::Address(email.as_str().to_owned());
-    issue_in_background(db, accounts, Purpose::PasswordReset, whose, secret);
+    issue_in_background(db, account_mail, Purpose::PasswordReset, whose, secret);
     Ok(())
 }
 
@@ -57,13 +57,13 @@ where
 pub async fn reset_password<C: ConnectionTrait>(
     db: &C,
     auth: &Auth,
-    accounts: &Accounts,
+    account_mail: &AccountMail,
     token_throttle: &LoginThrottle,
     token: &str,
     new_password: &Password,
     client: Option<IpAddr>,
 ) -> Result<(), Error> {
-    if !accounts.recovery {
+    if !account_mail.recovery {
         return Err(Error::RecoveryDisabled);
     }
     admit_token(token_throttle, client)?;

@@ -1,6 +1,5 @@
 //! Changing the account's email, confirmed with the current password.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use entity::{account_state, user};
@@ -8,30 +7,28 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{ConnectionTrait, FromQueryResult, SqlErr};
 
 use super::verification::send_verification;
-use super::{Accounts, tokens};
+use super::{AccountMail, tokens};
 use crate::Error;
+use crate::accounts::{Confirmation, confirm};
 use crate::auth::Auth;
 use crate::domain::Email;
 use crate::throttle::LoginThrottle;
-use crate::users::{self, User};
+use crate::users::User;
 
-/// An email change, as the caller asks for it.
+/// An email change: the new address, confirmed by the caller's current password.
 pub struct EmailChange<'a> {
     pub email: Email,
-    pub current_password: &'a str,
-    /// The client's address, for the login throttle; `None` when unknown.
-    pub client: Option<IpAddr>,
+    pub confirmation: Confirmation<'a>,
 }
 
-/// Changes the email of `caller` to `change.email`, once the current password is confirmed.
+/// Changes the caller's email to `change.email`, once the current password is confirmed (as
+/// [`crate::accounts`] confirms it: throttled as login is, a wrong one counted).
 ///
-/// The password check is a login attempt as far as the login throttle goes: refused while
-/// the account or client is throttled, counted when wrong. A new address is not verified:
-/// its verified mark goes first (before the address changes, so that a failure in between
-/// leaves the account unverified, never a new address verified), the tokens mailed to the
-/// old address are revoked, and while verification is required a verification token is
-/// mailed to the new one, in the background. The same address in another case only changes
-/// how it is spelled.
+/// A new address is not verified: its verified mark goes first (before the address changes,
+/// so that a failure in between leaves the account unverified, never a new address
+/// verified), the tokens mailed to the old address are revoked, and while verification is
+/// required a verification token is mailed to the new one, in the background. The same
+/// address in another case only changes how it is spelled.
 ///
 /// # Errors
 /// `TooManyAttempts` while throttled; `InvalidCredentials` for a wrong password;
@@ -40,39 +37,25 @@ pub struct EmailChange<'a> {
 pub async fn change_email<C>(
     db: &C,
     auth: &Auth,
-    accounts: &Arc<Accounts>,
+    account_mail: &Arc<AccountMail>,
     login_throttle: &LoginThrottle,
-    caller: &User,
     change: EmailChange<'_>,
 ) -> Result<User, Error>
 where
     C: ConnectionTrait + Clone + Send + Sync + 'static,
 {
-    let account = caller.email.trim().to_lowercase();
-    if let Some(wait) = login_throttle.blocked_for(&account, change.client) {
-        return Err(Error::TooManyAttempts {
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        });
-    }
-    let hash = users::find_credentials(db, &account)
-        .await?
-        .filter(|c| c.id == caller.id)
-        .map(|c| c.password);
-    if !auth.check_password(change.current_password, hash).await? {
-        login_throttle.failed(&account, change.client);
-        return Err(Error::InvalidCredentials);
-    }
-    login_throttle.succeeded(&account);
+    confirm(db, auth, login_throttle, &change.confirmation).await?;
+    let id = change.confirmation.user.id;
     let new = change.email.as_str();
-    let same_address = account == new;
+    let same_address = change.confirmation.user.email.to_lowercase() == new;
     if !same_address {
-        unverify_unless_taken(db, caller.id, new).await?;
+        unverify_unless_taken(db, id, new).await?;
     }
-    let user = set_email(db, caller.id, new).await?;
+    let user = set_email(db, id, new).await?;
     if !same_address {
-        tokens::revoke_all(db, caller.id).await?;
-        if accounts.verification {
-            send_verification(db, accounts, caller.id)?;
+        tokens::revoke_all(db, id).await?;
+        if account_mail.verification {
+            send_verification(db, account_mail, id)?;
         }
     }
     Ok(user)
