@@ -88,7 +88,8 @@ impl MailConfig {
                     "SMTP server {}://{}:{}{}",
                     u.scheme(),
                     u.host_str().unwrap_or(""),
-                    u.port().map_or_else(|| "default port".to_owned(), |p| p.to_string()),
+                    u.port()
+                        .map_or_else(|| "default port".to_owned(), |p| p.to_string()),
                     if u.query_pairs().any(|(k, v)| k == "tls" && v == "required") {
                         " (STARTTLS)"
                     } else {
@@ -116,7 +117,9 @@ fn check_smtp_url(url: &str) -> Result<(), MailConfigError> {
     match (parsed.scheme(), tls.as_deref()) {
         ("smtp", None | Some("required" | "opportunistic")) | ("smtps", None) => {}
         ("smtp" | "smtps", Some(_)) => {
-            return Err(bad("may only have ?tls=required or ?tls=opportunistic (smtp://)"));
+            return Err(bad(
+                "may only have ?tls=required or ?tls=opportunistic (smtp://)",
+            ));
         }
         _ => return Err(bad("must start with smtp:// or smtps://")),
     }
@@ -264,8 +267,11 @@ mod tests {
 
     #[test]
     fn the_description_and_debug_hide_the_credentials() {
-        let c = MailConfig::smtp("smtp://ann:s3cret@mail.example.com:587?tls=required", "a@b.c")
-            .unwrap();
+        let c = MailConfig::smtp(
+            "smtp://ann:s3cret@mail.example.com:587?tls=required",
+            "a@b.c",
+        )
+        .unwrap();
         assert_eq!(
             c.describe(),
             "SMTP server smtp://mail.example.com:587 (STARTTLS)"

@@ -87,6 +87,14 @@ impl ApiError {
                 S::TooManyAttempts { .. } => {
                     text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
                 }
+                S::InvalidAccountToken => text(StatusCode::BAD_REQUEST, "invalid or expired token"),
+                S::TooManyRequests { .. } => {
+                    text(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+                }
+                S::RecoveryDisabled => text(StatusCode::NOT_FOUND, "password recovery is disabled"),
+                S::VerificationDisabled => {
+                    text(StatusCode::NOT_FOUND, "email verification is disabled")
+                }
                 S::Unavailable(_) | S::StorageFailure(_) => {
                     text(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
                 }
@@ -161,7 +169,10 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
-            ApiError::Service(service::Error::TooManyAttempts { retry_after_secs }) => {
+            ApiError::Service(
+                service::Error::TooManyAttempts { retry_after_secs }
+                | service::Error::TooManyRequests { retry_after_secs },
+            ) => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             ApiError::Service(

@@ -12,6 +12,7 @@ mod form;
 mod json;
 mod path;
 mod query;
+mod switch;
 
 pub use auth::Authed;
 pub use body::{MAX_BODY, content_length};
@@ -19,6 +20,7 @@ pub use form::{Form, FormFields, FromForm};
 pub use json::{Fields, FromJson, JsonBody};
 pub use path::{IdAndBody, IdPath};
 pub use query::ListParams;
+pub use switch::{RecoveryOn, VerificationOn};
 
 use service::domain::Invalid;
 

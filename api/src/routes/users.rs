@@ -20,7 +20,8 @@ fn user_response(status: actix_web::http::StatusCode, user: service::users::User
         .json(UserOut::from(user))
 }
 
-/// Registers a user.
+/// Registers a user. While email verification is required, a verification token is mailed to
+/// the address.
 #[utoipa::path(
     tag = "Users",
     operation_id = "create_user",
@@ -40,7 +41,14 @@ pub(super) async fn create_user(
     body: JsonBody<UserCreate>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let user = service::users::register(&state.db, &state.auth, body.email, body.password).await?;
+    let user = service::email::register(
+        &state.db,
+        &state.auth,
+        &state.account_mail,
+        body.email,
+        body.password,
+    )
+    .await?;
     Ok(user_response(actix_web::http::StatusCode::CREATED, user))
 }
 

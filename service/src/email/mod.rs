@@ -70,6 +70,18 @@ impl AccountMail {
         }
     }
 
+    /// Whether password recovery works at all (`POST /password-recovery` and
+    /// `POST /reset-password`).
+    pub fn recovery_enabled(&self) -> bool {
+        self.recovery
+    }
+
+    /// Whether addresses are verified: registration and email changes mail a token, and
+    /// login requires the address verified.
+    pub fn verification_required(&self) -> bool {
+        self.verification
+    }
+
     fn ttl(&self, purpose: Purpose) -> TimeDelta {
         match purpose {
             Purpose::PasswordReset => self.reset_ttl,

@@ -107,19 +107,22 @@ pub(super) async fn issue<C: ConnectionTrait>(
         .select_from(select)
         .map_err(|e| Error::Internal(format!("account token insert: {e}")))?
         .on_conflict(
-            OnConflict::columns([account_token::Column::UserId, account_token::Column::Purpose])
-                .update_columns([
-                    account_token::Column::TokenHash,
-                    account_token::Column::Email,
-                    account_token::Column::CreatedAt,
-                    account_token::Column::ExpiresAt,
-                ])
-                .to_owned(),
+            OnConflict::columns([
+                account_token::Column::UserId,
+                account_token::Column::Purpose,
+            ])
+            .update_columns([
+                account_token::Column::TokenHash,
+                account_token::Column::Email,
+                account_token::Column::CreatedAt,
+                account_token::Column::ExpiresAt,
+            ])
+            .to_owned(),
         )
-        .returning(Query::returning().columns([
-            account_token::Column::UserId,
-            account_token::Column::Email,
-        ]))
+        .returning(
+            Query::returning()
+                .columns([account_token::Column::UserId, account_token::Column::Email]),
+        )
         .to_owned();
     let row = db.query_one(&insert).await?;
     row.map(|r| Holder::from_query_result(&r, ""))
@@ -147,10 +150,10 @@ pub(super) async fn claim<C: ConnectionTrait>(
         .and_where(Expr::col(account_token::Column::TokenHash).eq(secret::hash(presented)))
         .and_where(Expr::col(account_token::Column::Purpose).eq(purpose.as_str()))
         .and_where(Expr::col(account_token::Column::ExpiresAt).gt(now()))
-        .returning(Query::returning().columns([
-            account_token::Column::UserId,
-            account_token::Column::Email,
-        ]))
+        .returning(
+            Query::returning()
+                .columns([account_token::Column::UserId, account_token::Column::Email]),
+        )
         .to_owned();
     let row = db.query_one(&delete).await?;
     row.map(|r| Holder::from_query_result(&r, ""))
