@@ -128,6 +128,12 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::SessionNotFound(101)),
         ApiError::Service(S::InvalidGrant),
         ApiError::Service(S::EmailNotVerified),
+        ApiError::Service(S::InvalidAccountToken),
+        ApiError::Service(S::TooManyRequests {
+            retry_after_secs: 7,
+        }),
+        ApiError::Service(S::RecoveryDisabled),
+        ApiError::Service(S::VerificationDisabled),
         ApiError::Service(S::Unavailable(db())),
         ApiError::Service(S::StorageFull(db())),
         ApiError::Service(S::StorageFailure(db())),
@@ -161,6 +167,10 @@ fn listed_above(failure: &ApiError) {
             | S::SessionNotFound(_)
             | S::InvalidGrant
             | S::EmailNotVerified
+            | S::InvalidAccountToken
+            | S::TooManyRequests { .. }
+            | S::RecoveryDisabled
+            | S::VerificationDisabled
             | S::Unavailable(_)
             | S::StorageFull(_)
             | S::StorageFailure(_)

@@ -16,6 +16,7 @@ mod contract_doc;
 mod docs;
 mod faults;
 mod health;
+mod mail;
 mod migrations;
 mod operations;
 mod posts;
