@@ -179,7 +179,8 @@ fn mail_line(settings: &Settings) -> String {
     };
     match settings.mail.delivery.outbox_dir() {
         Some(dir) => format!(
-            "mail: no SMTP_URL, so each message ({sends}) is written as an .eml file into {}              (development only)",
+            "mail: no SMTP_URL, so each message ({sends}) is written as an .eml file into {} \
+             (development only)",
             dir.display()
         ),
         None => format!(
