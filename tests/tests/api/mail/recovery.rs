@@ -44,7 +44,12 @@ async fn recovery_answers_a_known_and_an_unknown_address_alike() {
 
 #[tokio::test]
 async fn recovery_takes_about_as_long_for_a_known_and_an_unknown_address() {
-    let (app, _sink) = mail_app(&[
+    // An SMTP server that takes connections and never answers them: an answer that waited for
+    // the mail to a known address would take until lettre gives up (a minute).
+    let tarpit = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let smtp_url = format!("smtp://127.0.0.1:{}", tarpit.local_addr().unwrap().port());
+    let app = tests::spawn_app_with(&[
+        ("SMTP_URL", &smtp_url),
         ("MAIL_MAX_REQUESTS", "0"),
         ("MAIL_MAX_REQUESTS_PER_CLIENT", "0"),
     ])
@@ -53,7 +58,7 @@ async fn recovery_takes_about_as_long_for_a_known_and_an_unknown_address() {
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     // Interleaved, so drift in the machine's load hits both alike.
-    for n in 0..15 {
+    for n in 0..21 {
         let started = Instant::now();
         let res = app.password_recovery("ann@example.com").await;
         known.push(started.elapsed());
@@ -67,13 +72,15 @@ async fn recovery_takes_about_as_long_for_a_known_and_an_unknown_address() {
     }
     known.sort();
     unknown.sort();
-    let (k, u) = (known[7].as_secs_f64(), unknown[7].as_secs_f64());
-    // Storing the token and sending the mail happen after the answer, for a known address
-    // only: had the answer waited for them, it would take several times as long.
+    let (k, u) = (known[10].as_secs_f64(), unknown[10].as_secs_f64());
+    // Both answers take well under a millisecond when the machine is idle, where a busy
+    // machine's noise alone can double one median: a difference under 2 ms is as alike as
+    // two such answers can be measured to be.
     assert!(
-        k / u > 0.5 && k / u < 2.0,
+        (k / u > 0.5 && k / u < 2.0) || (k - u).abs() < 0.002,
         "medians: known {k:.5}s, unknown {u:.5}s"
     );
+    drop(tarpit);
 }
 
 #[tokio::test]
