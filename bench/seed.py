@@ -50,11 +50,15 @@ def main():
     def register(i):
         email = f"bench{i}@example.com"
         user = call(a.base, "POST", "/users/", {"email": email, "password": PASSWORD})
-        token = call(a.base, "POST", "/login", {"username": email, "password": PASSWORD}, form=True)
-        return {"id": user["id"], "email": email, "token": token["access_token"]}
+        return {"id": user["id"], "email": email}
 
     with ThreadPoolExecutor(4) as pool:
         users = list(pool.map(register, range(a.users)))
+    # One login each, in the order of the users' ids, so that on a fresh database user N's
+    # session is session N: the pgbench scripts replay the token check with sid = uid.
+    for user in sorted(users, key=lambda u: u["id"]):
+        token = call(a.base, "POST", "/login", {"username": user["email"], "password": PASSWORD}, form=True)
+        user["token"] = token["access_token"]
 
     def create(i):
         owner = users[i % len(users)]

@@ -10,6 +10,7 @@ pub mod docs;
 mod dto;
 pub mod error;
 mod extract;
+mod idempotent;
 pub mod logging;
 mod metrics;
 mod request_id;

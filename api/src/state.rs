@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use service::auth::Auth;
-use service::email::AccountMail;
+use service::email::{AccountMail, MailThrottles};
 use service::throttle::LoginThrottle;
 
 /// One per worker: the worker's own database pool, and what all workers share.
@@ -13,10 +13,9 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     /// The mailer, and whether recovery and verification are on.
     pub account_mail: Arc<AccountMail>,
-    /// Recovery and verification mail requests, per address and per client: every request
-    /// counts.
-    pub mail_throttle: Arc<LoginThrottle>,
-    /// Refused reset and verification tokens, per client (the login throttle's client limit
-    /// and window).
-    pub token_throttle: Arc<LoginThrottle>,
+    /// Recovery and verification mail requests per address and per client (every request
+    /// counts), and refused mailed tokens per client.
+    pub mail_throttles: Arc<MailThrottles>,
+    /// How long an `Idempotency-Key`'s response is kept.
+    pub idempotency_ttl: chrono::TimeDelta,
 }

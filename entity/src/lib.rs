@@ -7,6 +7,8 @@
 
 pub mod account_state;
 pub mod account_token;
+pub mod idempotency_key;
+pub mod login_failure;
 pub mod post;
 pub mod retired_refresh_token;
 pub mod session;

@@ -14,6 +14,8 @@ pub struct Model {
     pub refresh_token_hash: String,
     /// The `User-Agent` of the login, cut to 255 characters.
     pub user_agent: Option<String>,
+    /// The client address the login came from: a client known to the account.
+    pub client_addr: Option<String>,
     pub created_at: DateTimeWithTimeZone,
     /// The login, or the last refresh.
     pub last_used_at: DateTimeWithTimeZone,

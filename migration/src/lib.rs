@@ -20,6 +20,8 @@ mod m20261125_000003_create_votes;
 mod m20261126_000004_posts_title_trigram;
 mod m20261126_000005_posts_title_folded_trigram;
 mod m20261207_000006_sessions_and_accounts;
+mod m20261207_000007_login_failures;
+mod m20261207_000008_idempotency_keys;
 mod trigram;
 
 pub use config::{DatabaseUrlError, EnvFileError, database_url, load_env_file};
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_posts_title_trigram::Migration),
             Box::new(m20261126_000005_posts_title_folded_trigram::Migration),
             Box::new(m20261207_000006_sessions_and_accounts::Migration),
+            Box::new(m20261207_000007_login_failures::Migration),
+            Box::new(m20261207_000008_idempotency_keys::Migration),
         ]
     }
 }

@@ -36,11 +36,7 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
     confirmation: &Confirmation<'_>,
 ) -> Result<String, Error> {
     let account = confirmation.user.email.to_lowercase();
-    if let Some(wait) = throttle.blocked_for(&account, confirmation.client) {
-        return Err(Error::TooManyAttempts {
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        });
-    }
+    throttle.check(db, &account, confirmation.client).await?;
     let hash = user::Entity::find_by_id(confirmation.user.id)
         .select_only()
         .column(user::Column::Password)
@@ -54,7 +50,7 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
     {
         Ok(hash)
     } else {
-        throttle.failed(&account, confirmation.client);
+        throttle.failed(db, &account, confirmation.client).await?;
         Err(Error::InvalidCredentials)
     }
 }
@@ -89,7 +85,7 @@ pub async fn change_password<C: ConnectionTrait>(
     if db.execute(&update).await?.rows_affected() == 0 {
         return Err(Error::InvalidCredentials);
     }
-    sessions::start(db, auth, id, user_agent).await
+    sessions::start(db, auth, id, user_agent, confirmation.client).await
 }
 
 /// Deletes the account with its posts, votes, sessions and tokens: one `DELETE`, whose

@@ -33,13 +33,24 @@ pub enum Error {
     /// This user has voted on this post already.
     #[error("user {user_id} voted on post {post_id} already")]
     AlreadyVoted { user_id: i32, post_id: i64 },
+    /// An `Idempotency-Key` already used with another request.
+    #[error("idempotency key used with another request")]
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request is still running.
+    #[error("idempotency key in use by a request still running")]
+    IdempotencyKeyInProgress,
     /// Unknown email or wrong password (deliberately indistinguishable).
     #[error("unknown email or wrong password")]
     InvalidCredentials,
     /// Too many failed logins for this account or from this client; another attempt is
-    /// refused for the given number of seconds.
+    /// refused for the given number of seconds. `limit` failures per `window_secs` is the
+    /// policy that was reached.
     #[error("too many failed logins; retry in {retry_after_secs} s")]
-    TooManyAttempts { retry_after_secs: u64 },
+    TooManyAttempts {
+        retry_after_secs: u64,
+        limit: u32,
+        window_secs: u64,
+    },
     /// A refresh token that is unknown, expired, of an ended session, or used already
     /// (OAuth2's `invalid_grant`).
     #[error("refresh token refused")]
@@ -52,10 +63,16 @@ pub enum Error {
     #[error("account token refused")]
     InvalidAccountToken,
     /// Too many mail requests (password recovery, verification resends) for this address or
-    /// from this client, or too many refused account tokens from this client; another is
-    /// refused for the given number of seconds.
-    #[error("too many requests; retry in {retry_after_secs} s")]
-    TooManyRequests { retry_after_secs: u64 },
+    /// from this client (`policy` "mail"), or too many refused account tokens from this
+    /// client ("token"); another is refused for the given number of seconds. `limit` per
+    /// `window_secs` is the policy that was reached.
+    #[error("too many {policy} requests; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        policy: &'static str,
+        retry_after_secs: u64,
+        limit: u32,
+        window_secs: u64,
+    },
     /// Password recovery is turned off by configuration.
     #[error("password recovery is disabled")]
     RecoveryDisabled,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 mod error;
+pub mod idempotency;
 pub mod mail;
 pub mod posts;
 pub mod sessions;

@@ -10,6 +10,8 @@
 //! None of this needs a transaction: each step is one statement, in an order that fails safe
 //! (a crash between two steps leaves a session ended, never one alive that should not be).
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, FixedOffset};
 use entity::{account_state, retired_refresh_token, session};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
@@ -48,8 +50,8 @@ pub struct SessionInfo {
 /// The longest `User-Agent` kept, in characters.
 const USER_AGENT_MAX: usize = 255;
 
-/// Starts a session for `user_id` (who has just proved who they are) and issues its first
-/// token pair. The user's expired sessions are swept on the way.
+/// Starts a session for `user_id` (who has just proved who they are) from `client`, and
+/// issues its first token pair. The user's expired sessions are swept on the way.
 ///
 /// # Errors
 /// Database errors (a user deleted meanwhile is a foreign key violation: `InvalidToken`).
@@ -58,6 +60,7 @@ pub async fn start<C: ConnectionTrait>(
     auth: &Auth,
     user_id: i32,
     user_agent: Option<&str>,
+    client: Option<IpAddr>,
 ) -> Result<TokenPair, Error> {
     let now = now();
     db.execute(
@@ -75,6 +78,7 @@ pub async fn start<C: ConnectionTrait>(
             session::Column::UserId,
             session::Column::RefreshTokenHash,
             session::Column::UserAgent,
+            session::Column::ClientAddr,
             session::Column::CreatedAt,
             session::Column::LastUsedAt,
             session::Column::ExpiresAt,
@@ -83,6 +87,7 @@ pub async fn start<C: ConnectionTrait>(
             user_id.into(),
             refresh.hash.clone().into(),
             user_agent.into(),
+            client.map(|ip| ip.to_string()).into(),
             now.into(),
             now.into(),
             (now + auth.refresh_ttl()).into(),

@@ -60,6 +60,22 @@ impl TestApp {
         send(self.client.post(self.url("/login")).form(fields)).await
     }
 
+    /// `POST /login` with the refresh grant.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.login_form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .await
+    }
+
+    /// Logs `user` in once more (a new session): its token pair.
+    pub async fn session(&self, user: &TestUser) -> Pair {
+        let res = self.login(&user.email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "login {}", user.email);
+        Pair::of(res).await
+    }
+
     /// `GET /users/me`.
     pub async fn me(&self, user: &TestUser) -> Response {
         self.get("/users/me", Some(&user.token)).await
@@ -141,6 +157,31 @@ impl TestApp {
         let res = self.create_post(user, &body).await;
         assert_eq!(res.status(), StatusCode::CREATED, "create post {title}");
         json_of(res).await
+    }
+}
+
+/// A token response's two tokens.
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Pair {
+    /// The pair of a 200 token response.
+    pub async fn of(res: Response) -> Self {
+        assert_eq!(res.status(), StatusCode::OK, "a token response");
+        let body = json_of(res).await;
+        let field = |name: &str| {
+            body[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} in {body}"))
+                .to_owned()
+        };
+        Pair {
+            access: field("access_token"),
+            refresh: field("refresh_token"),
+        }
     }
 }
 

@@ -28,6 +28,7 @@ pub use app::{PASSWORD, SECRET, Server, TestApp, TestUser, serve, spawn_app, spa
 pub use app::{spawn_app_with, test_settings};
 pub use binary::{api_binary, capture, send_sync, sigterm, sync_client};
 pub use database::{PgDatabase, TestDatabase, admin_execute_detached, postgres_admin_url};
+pub use endpoints::Pair;
 pub use json::{
     assert_401, assert_422, assert_422_at, assert_detail, assert_only_missing, has_entry,
 };

@@ -11,7 +11,7 @@
 
 use std::net::TcpListener;
 use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 /// How long [`MailSink::next_for`] waits for a message.
@@ -122,14 +122,11 @@ impl MailSink {
     fn collect(&self) {
         let received = self.received.lock().expect("mail receiver");
         let mut held = self.held.lock().expect("held mail");
-        loop {
-            match received.try_recv() {
-                Ok(email) => held.push(Mail {
-                    to: email.to,
-                    data: email.data,
-                }),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
+        while let Ok(email) = received.try_recv() {
+            held.push(Mail {
+                to: email.to,
+                data: email.data,
+            });
         }
     }
 }

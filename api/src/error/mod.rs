@@ -8,6 +8,7 @@
 mod field;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -83,6 +84,14 @@ impl ApiError {
                 ),
                 S::InvalidToken => text(StatusCode::UNAUTHORIZED, "Could not validate credentials"),
                 S::InvalidGrant => (StatusCode::BAD_REQUEST, Detail::OAuth(INVALID_GRANT)),
+                S::IdempotencyKeyReused => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Detail::Fields(std::slice::from_ref(&*KEY_REUSED)),
+                ),
+                S::IdempotencyKeyInProgress => text(
+                    StatusCode::CONFLICT,
+                    "a request with this Idempotency-Key is still in progress",
+                ),
                 S::EmailNotVerified => text(StatusCode::FORBIDDEN, "email not verified"),
                 S::TooManyAttempts { .. } => {
                     text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
@@ -146,6 +155,15 @@ enum Detail<'a> {
     OAuth(OAuthErrorBody),
 }
 
+/// A key sent again with another request: a 422 entry at the header, as for a bad key.
+static KEY_REUSED: LazyLock<FieldError> = LazyLock::new(|| {
+    FieldError::new(
+        crate::extract::key_loc(),
+        "value_error",
+        "Value error, the key was used with another request",
+    )
+});
+
 /// The refresh grant's one refusal: no reason is told apart, so a stolen token learns nothing.
 const INVALID_GRANT: OAuthErrorBody = OAuthErrorBody {
     detail: "invalid_grant",
@@ -169,11 +187,35 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
-            ApiError::Service(
-                service::Error::TooManyAttempts { retry_after_secs }
-                | service::Error::TooManyRequests { retry_after_secs },
-            ) => {
-                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            ApiError::Service(service::Error::TooManyAttempts {
+                retry_after_secs,
+                limit,
+                window_secs,
+            }) => {
+                // RFC 9110's Retry-After, and the IETF draft's RateLimit fields
+                // (draft-ietf-httpapi-ratelimit-headers): the policy reached, none left.
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+                    .insert_header((
+                        "RateLimit-Policy",
+                        format!("\"login\";q={limit};w={window_secs}"),
+                    ))
+                    .insert_header(("RateLimit", format!("\"login\";r=0;t={retry_after_secs}")));
+            }
+            ApiError::Service(service::Error::TooManyRequests {
+                policy,
+                retry_after_secs,
+                limit,
+                window_secs,
+            }) => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+                    .insert_header((
+                        "RateLimit-Policy",
+                        format!("\"{policy}\";q={limit};w={window_secs}"),
+                    ))
+                    .insert_header((
+                        "RateLimit",
+                        format!("\"{policy}\";r=0;t={retry_after_secs}"),
+                    ));
             }
             ApiError::Service(
                 service::Error::Unavailable(_) | service::Error::StorageFailure(_),

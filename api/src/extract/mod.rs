@@ -9,6 +9,7 @@
 mod auth;
 mod body;
 mod form;
+mod idempotency;
 mod json;
 mod path;
 mod query;
@@ -17,6 +18,7 @@ mod switch;
 pub use auth::Authed;
 pub use body::{MAX_BODY, content_length};
 pub use form::{Form, FormFields, FromForm};
+pub use idempotency::{IdempotencyKey, key_loc};
 pub use json::{Fields, FromJson, JsonBody};
 pub use path::{IdAndBody, IdPath};
 pub use query::ListParams;

@@ -42,7 +42,11 @@ pub(super) fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 429, description = "too many login attempts", body = ErrorBody,
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
+            headers(
+                ("Retry-After" = String, description = "Seconds to wait"),
+                ("RateLimit-Policy" = String, description = "The limit reached: `\"login\";q=<failures>;w=<window seconds>`"),
+                ("RateLimit" = String, description = "What is left of it: `\"login\";r=0;t=<seconds to wait>`"),
+            )),
         (status = 503, description = "database unavailable", body = ErrorBody),
         (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     )

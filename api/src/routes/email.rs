@@ -40,6 +40,8 @@ fn accepted(detail: &'static str) -> HttpResponse {
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 429, description = "too many requests: for this address or from this client", body = ErrorBody,
             example = json!({"detail": "too many requests"})),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     )
 )]
 #[post("/password-recovery")]
@@ -53,10 +55,11 @@ pub(super) async fn request_password_recovery(
     service::email::request_reset(
         &state.db,
         &state.account_mail,
-        &state.mail_throttle,
+        &state.mail_throttles,
         &body.email,
         client(&http),
-    )?;
+    )
+    .await?;
     Ok(accepted(RESET_ON_ITS_WAY))
 }
 
@@ -92,7 +95,7 @@ pub(super) async fn reset_password(
         &state.db,
         &state.auth,
         &state.account_mail,
-        &state.token_throttle,
+        &state.mail_throttles,
         &body.token,
         &body.new_password,
         client(&http),
@@ -132,7 +135,7 @@ pub(super) async fn verify_email(
     service::email::verify_email(
         &state.db,
         &state.account_mail,
-        &state.token_throttle,
+        &state.mail_throttles,
         &body.token,
         client(&http),
     )
@@ -155,6 +158,8 @@ pub(super) async fn verify_email(
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 429, description = "too many requests: for this address or from this client", body = ErrorBody,
             example = json!({"detail": "too many requests"})),
+        (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     )
 )]
 #[post("/users/verify/resend")]
@@ -168,10 +173,11 @@ pub(super) async fn resend_verification(
     service::email::resend_verification(
         &state.db,
         &state.account_mail,
-        &state.mail_throttle,
+        &state.mail_throttles,
         &body.email,
         client(&http),
-    )?;
+    )
+    .await?;
     Ok(accepted(VERIFICATION_ON_ITS_WAY))
 }
 

@@ -10,7 +10,8 @@ use crate::dto::{
     ErrorBody, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
 };
 use crate::error::ApiError;
-use crate::extract::{Authed, IdAndBody, IdPath, JsonBody, ListParams};
+use crate::extract::{Authed, IdAndBody, IdPath, IdempotencyKey, JsonBody, ListParams};
+use crate::idempotent;
 use crate::state::AppState;
 
 /// Keeps `/posts/latest` out of the `/posts/{id}` routes. It is a path of its own, and OpenAPI
@@ -69,13 +70,18 @@ pub(super) async fn latest_post(
     Ok(Json(posts::latest(&state.db, user.id).await?.into()))
 }
 
-/// Creates a post owned by the caller.
+/// Creates a post owned by the caller. With an `Idempotency-Key`, a retry creates nothing more:
+/// it gets the first answer again.
 #[utoipa::path(
     tag = "Posts",
     operation_id = "create_post",
     request_body = PostCreate,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters (bare, or quoted as the draft writes it). The first response to a key is kept for `IDEMPOTENCY_KEY_TTL_HOURS` and sent again, marked `Idempotent-Replayed: true`, to a repeat of the same request; the same key with another request is 422, and while its first request runs, 409.")),
     responses(
-        (status = 201, description = "Created", body = PostOut),
+        (status = 201, description = "Created", body = PostOut,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a response replayed for a repeated Idempotency-Key"))),
+        (status = 409, description = "a request with this Idempotency-Key is still in progress", body = ErrorBody),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
@@ -88,10 +94,15 @@ pub(super) async fn latest_post(
 pub(super) async fn create_post(
     state: Data<AppState>,
     req: Authed<JsonBody<PostCreate>>,
+    key: IdempotencyKey,
 ) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, JsonBody(body)) = req;
-    let post = posts::create(&state.db, &user, body.into()).await?;
-    Ok(HttpResponse::Created().json(PostOut::from(post)))
+    let meaning = format!("{:?} {:?} {}", body.title, body.content, body.published);
+    idempotent::run(&state, user.id, key.0, ("POST /posts/", &meaning), async {
+        let post = posts::create(&state.db, &user, body.into()).await?;
+        Ok(HttpResponse::Created().json(PostOut::from(post)))
+    })
+    .await
 }
 
 /// One post and its vote count.

@@ -7,19 +7,24 @@ use service::votes::{self, VoteOutcome};
 
 use crate::dto::{ErrorBody, Message, ValidationErrorBody, VoteIn};
 use crate::error::ApiError;
-use crate::extract::{Authed, JsonBody};
+use crate::extract::{Authed, IdempotencyKey, JsonBody};
+use crate::idempotent;
 use crate::state::AppState;
 
-/// Adds (`dir: 1`) or removes (`dir: 0`) the caller's vote on a post.
+/// Adds (`dir: 1`) or removes (`dir: 0`) the caller's vote on a post. With an
+/// `Idempotency-Key`, a retry gets the first answer again instead of a 409 or 404.
 #[utoipa::path(
     tag = "Vote",
     operation_id = "vote",
     request_body = VoteIn,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters (bare, or quoted as the draft writes it). The first response to a key is kept for `IDEMPOTENCY_KEY_TTL_HOURS` and sent again, marked `Idempotent-Replayed: true`, to a repeat of the same request; the same key with another request is 422, and while its first request runs, 409.")),
     responses(
-        (status = 201, description = "successfully added vote / successfully deleted vote", body = Message),
+        (status = 201, description = "successfully added vote / successfully deleted vote", body = Message,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a response replayed for a repeated Idempotency-Key"))),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 404, description = "post with id: {id} was not found / vote does not exist", body = ErrorBody),
-        (status = 409, description = "user {user_id} has already voted on post {post_id}", body = ErrorBody),
+        (status = 409, description = "user {user_id} has already voted on post {post_id} / a request with this Idempotency-Key is still in progress", body = ErrorBody),
         (status = 413, description = "payload too large", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
@@ -31,11 +36,16 @@ use crate::state::AppState;
 pub(super) async fn vote(
     state: Data<AppState>,
     req: Authed<JsonBody<VoteIn>>,
+    key: IdempotencyKey,
 ) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, JsonBody(vote)) = req;
-    let message = match votes::vote(&state.db, &user, vote.post_id, vote.dir).await? {
-        VoteOutcome::Added => "successfully added vote",
-        VoteOutcome::Removed => "successfully deleted vote",
-    };
-    Ok(HttpResponse::Created().json(Message { message }))
+    let meaning = format!("{} {:?}", vote.post_id, vote.dir);
+    idempotent::run(&state, user.id, key.0, ("POST /vote/", &meaning), async {
+        let message = match votes::vote(&state.db, &user, vote.post_id, vote.dir).await? {
+            VoteOutcome::Added => "successfully added vote",
+            VoteOutcome::Removed => "successfully deleted vote",
+        };
+        Ok(HttpResponse::Created().json(Message { message }))
+    })
+    .await
 }

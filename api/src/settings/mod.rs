@@ -39,6 +39,8 @@ pub struct Settings {
     /// Failed-login limits (`LOGIN_MAX_FAILURES`, `LOGIN_MAX_FAILURES_PER_CLIENT`,
     /// `LOGIN_FAILURE_WINDOW_SECS`).
     pub throttle: ThrottleConfig,
+    /// How long the response to an `Idempotency-Key` is kept (`IDEMPOTENCY_KEY_TTL_HOURS`).
+    pub idempotency_ttl: Duration,
     /// Which browser origins may call the API (`CORS_ORIGINS`).
     pub cors: CorsOrigins,
     /// Mail, password recovery, email verification (`SMTP_URL`, `MAIL_*`, `PASSWORD_*`,
@@ -113,6 +115,7 @@ impl Settings {
             max_per_client: vars.number("LOGIN_MAX_FAILURES_PER_CLIENT", 100, 0..=1_000_000)?,
             window: vars.seconds("LOGIN_FAILURE_WINDOW_SECS", 300, 86_400)?,
         };
+        let idempotency_hours: u64 = vars.number("IDEMPOTENCY_KEY_TTL_HOURS", 24, 1..=720)?;
         let database = DatabaseSettings {
             url,
             max_connections: vars.number("DATABASE_MAX_CONNECTIONS", 10, 1..=1000)?,
@@ -134,6 +137,7 @@ impl Settings {
             production,
             auth,
             throttle,
+            idempotency_ttl: Duration::from_secs(idempotency_hours * 3600),
             cors,
             mail,
         })

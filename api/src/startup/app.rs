@@ -16,9 +16,9 @@ use actix_web_prom::PrometheusMetrics;
 use futures_util::future::ready;
 use service::Db;
 use service::auth::Auth;
-use service::email::AccountMail;
+use service::email::{AccountMail, MailThrottles};
 use service::mail::Mailer;
-use service::throttle::{LoginThrottle, ThrottleConfig};
+use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
@@ -40,8 +40,8 @@ pub(super) struct Shared {
     auth: Arc<Auth>,
     login_throttle: Arc<LoginThrottle>,
     account_mail: Arc<AccountMail>,
-    mail_throttle: Arc<LoginThrottle>,
-    token_throttle: Arc<LoginThrottle>,
+    mail_throttles: Arc<MailThrottles>,
+    idempotency_ttl: chrono::TimeDelta,
     metrics: PrometheusMetrics,
     /// The document, written once: `/openapi.json` serves these bytes, and Swagger UI and
     /// ReDoc load them from there (each worker holding its own copy of the document itself
@@ -71,12 +71,12 @@ impl Shared {
             auth,
             login_throttle: Arc::new(LoginThrottle::new(settings.throttle)),
             account_mail: Arc::new(AccountMail::new(&settings.mail.accounts, mailer)),
-            mail_throttle: Arc::new(LoginThrottle::new(settings.mail.throttle)),
-            // Per client only: a token names no account until it is claimed.
-            token_throttle: Arc::new(LoginThrottle::new(ThrottleConfig {
-                max_per_account: 0,
-                ..settings.throttle
-            })),
+            mail_throttles: Arc::new(MailThrottles::new(
+                settings.mail.throttle,
+                settings.throttle,
+            )),
+            idempotency_ttl: chrono::TimeDelta::from_std(settings.idempotency_ttl)
+                .unwrap_or(chrono::TimeDelta::hours(24)),
             metrics,
             routes: Arc::new(RouteTable::new(&api)),
             canonical: Arc::new(CanonicalPaths::new(&api)),
@@ -94,8 +94,8 @@ impl Shared {
             auth: Arc::clone(&self.auth),
             login_throttle: Arc::clone(&self.login_throttle),
             account_mail: Arc::clone(&self.account_mail),
-            mail_throttle: Arc::clone(&self.mail_throttle),
-            token_throttle: Arc::clone(&self.token_throttle),
+            mail_throttles: Arc::clone(&self.mail_throttles),
+            idempotency_ttl: self.idempotency_ttl,
         })
     }
 

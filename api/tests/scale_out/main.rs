@@ -17,6 +17,12 @@
 //! 2. nginx in front of them spreads requests over both.
 //! 3. State is in the database only: a user registered and logged in on one replica uses the
 //!    token on the other; a post written through one is read through the other.
+//!    Sessions too: a refresh token issued through A is exchanged through B; reusing the
+//!    retired one through A ends the session on B; a logout through B and a password change
+//!    through A are honoured by the other replica at its next request. And one login budget:
+//!    failed logins through A and B in turn add up, and the one past the limit is 429 through
+//!    A, B and nginx. And one idempotency store: a `POST /posts/` through A retried through B
+//!    with its `Idempotency-Key` is replayed, and makes one post.
 //! 4. Votes are exactly-once across replicas: concurrent votes through A, B and nginx are each
 //!    201 and a duplicate through another path is 409; the same vote raced through A and B at
 //!    once is one 201 and one 409, its removal raced the same way one 201 and one 404; every
@@ -42,7 +48,9 @@ mod load;
 mod nginx;
 mod replicas;
 mod requests;
+mod retries;
 mod rolling_stop;
+mod sessions;
 mod steps;
 
 use std::path::PathBuf;
@@ -115,6 +123,15 @@ async fn two_replicas_behind_nginx_share_one_database_and_survive_a_rolling_stop
 
     // 3. A user registered and logged in on A works on B; what one writes the other reads.
     let token = steps::share_state(&http, &a, &b).await;
+
+    // 3b. Sessions: refreshed, reused, ended and revoked through one replica, on the other.
+    sessions::sessions_span_replicas(&http, &a, &b).await;
+
+    // 3c. One login budget for both replicas.
+    sessions::one_login_budget(&http, &a, &b, &nginx.base()).await;
+
+    // 3d. One idempotency store: a retry through the other replica is a replay.
+    retries::a_retry_through_the_other_replica_is_replayed(&http, &db.url, &a, &b, &token).await;
 
     // 4. Votes across replicas, exactly once.
     steps::vote_exactly_once(&http, &a, &b, &nginx, &token).await;

@@ -37,11 +37,7 @@ pub async fn login<C: ConnectionTrait>(
     attempt: LoginAttempt<'_>,
 ) -> Result<TokenPair, Error> {
     let account = attempt.username.trim().to_lowercase();
-    if let Some(wait) = throttle.blocked_for(&account, attempt.client) {
-        return Err(Error::TooManyAttempts {
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        });
-    }
+    throttle.check(db, &account, attempt.client).await?;
     let found = users::find_credentials(db, &account).await?;
     let (user, hash) = match found {
         Some(c) => (
@@ -52,14 +48,14 @@ pub async fn login<C: ConnectionTrait>(
     };
     match (auth.check_password(attempt.password, hash).await?, user) {
         (true, Some((id, verified))) => {
-            throttle.succeeded(&account);
+            throttle.succeeded(db, &account, attempt.client).await?;
             if auth.requires_verified_email() && !verified {
                 return Err(Error::EmailNotVerified);
             }
-            sessions::start(db, auth, id, attempt.user_agent).await
+            sessions::start(db, auth, id, attempt.user_agent, attempt.client).await
         }
         _ => {
-            throttle.failed(&account, attempt.client);
+            throttle.failed(db, &account, attempt.client).await?;
             Err(Error::InvalidCredentials)
         }
     }

@@ -1,24 +1,25 @@
-//! AccountMail beyond login: password recovery, email verification, and changing the email.
+//! What hangs on the account's address: password recovery and email verification, by mail,
+//! and changing the address (what else a user does to the account is [`crate::accounts`]').
 //!
 //! Each sends a single-use token by mail ([`tokens`], [`messages`], delivered by
 //! [`crate::mail`]). The two requests anyone may make about any address — a reset mail, a
 //! verification mail again — answer alike whether or not the address is registered, and in
-//! the same time: the answer is given before the database is even asked, and the token is
-//! stored and mailed afterwards, in the background, where neither the answer nor its timing
-//! can show which addresses exist. A failure there is logged (WARN, never the token or the
-//! address) and the mail is simply not sent, as for an unknown address.
+//! the same time: before answering they only count the request (the same write whatever the
+//! address), and the token is stored and mailed afterwards, in the background, where neither
+//! the answer nor its timing can show which addresses exist. A failure there is logged (WARN,
+//! never the token or the address) and the mail is simply not sent, as for an unknown address.
 //!
-//! Counting: those mail requests go through a throttle of their own, per address and per
-//! client, counting every request (each may send a mail); presenting a token counts only
-//! the refused ones, per client.
+//! Counting ([`MailThrottles`]): those mail requests are counted per address and per client,
+//! every request (each may send a mail); presenting a token counts only the refused ones, per
+//! client.
 
 mod change;
 mod messages;
 mod recovery;
+mod throttles;
 mod tokens;
 mod verification;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
@@ -26,12 +27,11 @@ use sea_orm::ConnectionTrait;
 
 pub use change::{EmailChange, change_email};
 pub use recovery::{request_reset, reset_password};
+pub use throttles::MailThrottles;
 pub use verification::{register, resend_verification, verify_email};
 
-use crate::Error;
 use crate::auth::secret::Secret;
 use crate::mail::Mailer;
-use crate::throttle::LoginThrottle;
 use tokens::{Purpose, Whose};
 
 /// What recovery and verification need from the configuration.
@@ -119,41 +119,6 @@ fn issue_in_background<C>(
             ),
         }
     });
-}
-
-/// Counts a mail request for `address` from `client`, unless either is over its limit.
-fn admit_mail_request(
-    throttle: &LoginThrottle,
-    address: &str,
-    client: Option<IpAddr>,
-) -> Result<(), Error> {
-    let address = address.trim().to_lowercase();
-    if let Some(wait) = throttle.blocked_for(&address, client) {
-        return Err(too_many(wait));
-    }
-    throttle.failed(&address, client);
-    Ok(())
-}
-
-/// Refuses a client that has presented too many refused tokens.
-fn admit_token(throttle: &LoginThrottle, client: Option<IpAddr>) -> Result<(), Error> {
-    // That throttle counts per client only (its per-account limit is 0), so the key is empty.
-    match throttle.blocked_for("", client) {
-        Some(wait) => Err(too_many(wait)),
-        None => Ok(()),
-    }
-}
-
-/// A refused token, counted against its client.
-fn refused_token(throttle: &LoginThrottle, client: Option<IpAddr>) -> Error {
-    throttle.failed("", client);
-    Error::InvalidAccountToken
-}
-
-fn too_many(wait: std::time::Duration) -> Error {
-    Error::TooManyRequests {
-        retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-    }
 }
 
 /// The error and its sources, for a log line.

@@ -9,12 +9,11 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
 use super::tokens::{self, Purpose, Whose};
-use super::{AccountMail, admit_mail_request, admit_token, issue_in_background, refused_token};
+use super::{AccountMail, MailThrottles, issue_in_background};
 use crate::Error;
 use crate::auth::{Auth, secret};
 use crate::domain::{Email, Password};
 use crate::sessions;
-use crate::throttle::LoginThrottle;
 
 /// Asks for a reset mail to `email`. The same answer, in the same time, whether or not an
 /// account has that address: the token is stored and mailed in the background, replacing any
@@ -22,11 +21,12 @@ use crate::throttle::LoginThrottle;
 ///
 /// # Errors
 /// `RecoveryDisabled`; `TooManyRequests` while the address or the client is over the mail
-/// throttle (every request counts); `Internal` with no randomness for the token.
-pub fn request_reset<C>(
+/// throttle (every request counts); `Internal` with no randomness for the token; database
+/// errors (of the throttle's count).
+pub async fn request_reset<C>(
     db: &C,
     account_mail: &Arc<AccountMail>,
-    mail_throttle: &LoginThrottle,
+    throttles: &MailThrottles,
     email: &Email,
     client: Option<IpAddr>,
 ) -> Result<(), Error>
@@ -36,7 +36,9 @@ where
     if !account_mail.recovery {
         return Err(Error::RecoveryDisabled);
     }
-    admit_mail_request(mail_throttle, email.as_str(), client)?;
+    throttles
+        .admit_mail_request(db, email.as_str(), client)
+        .await?;
     let secret = secret::generate()?;
     let whose = Whose::Address(email.as_str().to_owned());
     issue_in_background(db, account_mail, Purpose::PasswordReset, whose, secret);
@@ -58,7 +60,7 @@ pub async fn reset_password<C: ConnectionTrait>(
     db: &C,
     auth: &Auth,
     account_mail: &AccountMail,
-    token_throttle: &LoginThrottle,
+    throttles: &MailThrottles,
     token: &str,
     new_password: &Password,
     client: Option<IpAddr>,
@@ -66,10 +68,10 @@ pub async fn reset_password<C: ConnectionTrait>(
     if !account_mail.recovery {
         return Err(Error::RecoveryDisabled);
     }
-    admit_token(token_throttle, client)?;
-    let holder = tokens::claim(db, Purpose::PasswordReset, token)
-        .await?
-        .ok_or_else(|| refused_token(token_throttle, client))?;
+    throttles.admit_token(db, client).await?;
+    let Some(holder) = tokens::claim(db, Purpose::PasswordReset, token).await? else {
+        return Err(throttles.refused_token(db, client).await);
+    };
     let hash = auth.hash_password(new_password).await?;
     sessions::end_all(db, holder.user_id).await?;
     db.execute(

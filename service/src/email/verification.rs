@@ -10,11 +10,10 @@ use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 
 use super::tokens::{self, Purpose, Whose};
-use super::{AccountMail, admit_mail_request, admit_token, issue_in_background, refused_token};
+use super::{AccountMail, MailThrottles, issue_in_background};
 use crate::Error;
 use crate::auth::{Auth, secret};
 use crate::domain::{Email, Password};
-use crate::throttle::LoginThrottle;
 use crate::users::{self, User, now};
 
 /// Registers a user ([`users::register`]) and, while verification is required, mails a
@@ -65,11 +64,12 @@ where
 ///
 /// # Errors
 /// `VerificationDisabled`; `TooManyRequests` while the address or the client is over the
-/// mail throttle (every request counts); `Internal` with no randomness for the token.
-pub fn resend_verification<C>(
+/// mail throttle (every request counts); `Internal` with no randomness for the token; database
+/// errors (of the throttle's count).
+pub async fn resend_verification<C>(
     db: &C,
     account_mail: &Arc<AccountMail>,
-    mail_throttle: &LoginThrottle,
+    throttles: &MailThrottles,
     email: &Email,
     client: Option<IpAddr>,
 ) -> Result<(), Error>
@@ -79,7 +79,9 @@ where
     if !account_mail.verification {
         return Err(Error::VerificationDisabled);
     }
-    admit_mail_request(mail_throttle, email.as_str(), client)?;
+    throttles
+        .admit_mail_request(db, email.as_str(), client)
+        .await?;
     let secret = secret::generate()?;
     let whose = Whose::UnverifiedAddress(email.as_str().to_owned());
     issue_in_background(db, account_mail, Purpose::EmailVerification, whose, secret);
@@ -96,17 +98,17 @@ where
 pub async fn verify_email<C: ConnectionTrait>(
     db: &C,
     account_mail: &AccountMail,
-    token_throttle: &LoginThrottle,
+    throttles: &MailThrottles,
     token: &str,
     client: Option<IpAddr>,
 ) -> Result<(), Error> {
     if !account_mail.verification {
         return Err(Error::VerificationDisabled);
     }
-    admit_token(token_throttle, client)?;
-    let holder = tokens::claim(db, Purpose::EmailVerification, token)
-        .await?
-        .ok_or_else(|| refused_token(token_throttle, client))?;
+    throttles.admit_token(db, client).await?;
+    let Some(holder) = tokens::claim(db, Purpose::EmailVerification, token).await? else {
+        return Err(throttles.refused_token(db, client).await);
+    };
     // INSERT INTO account_states (user_id, email_verified_at) SELECT id, $now FROM users
     // WHERE id = $1 AND email = $2 ON CONFLICT (user_id) DO UPDATE SET email_verified_at = ...
     let mark = Query::insert()
@@ -133,7 +135,7 @@ pub async fn verify_email<C: ConnectionTrait>(
         .to_owned();
     let done = db.execute(&mark).await?;
     if done.rows_affected() == 0 {
-        return Err(refused_token(token_throttle, client));
+        return Err(throttles.refused_token(db, client).await);
     }
     Ok(())
 }

@@ -123,6 +123,8 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::InvalidCredentials),
         ApiError::Service(S::TooManyAttempts {
             retry_after_secs: 7,
+            limit: 10,
+            window_secs: 300,
         }),
         ApiError::Service(S::InvalidToken),
         ApiError::Service(S::SessionNotFound(101)),
@@ -130,10 +132,14 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::EmailNotVerified),
         ApiError::Service(S::InvalidAccountToken),
         ApiError::Service(S::TooManyRequests {
+            policy: "mail",
             retry_after_secs: 7,
+            limit: 5,
+            window_secs: 3600,
         }),
         ApiError::Service(S::RecoveryDisabled),
         ApiError::Service(S::VerificationDisabled),
+        ApiError::Service(S::IdempotencyKeyInProgress),
         ApiError::Service(S::Unavailable(db())),
         ApiError::Service(S::StorageFull(db())),
         ApiError::Service(S::StorageFailure(db())),
@@ -171,6 +177,7 @@ fn listed_above(failure: &ApiError) {
             | S::TooManyRequests { .. }
             | S::RecoveryDisabled
             | S::VerificationDisabled
+            | S::IdempotencyKeyInProgress
             | S::Unavailable(_)
             | S::StorageFull(_)
             | S::StorageFailure(_)
@@ -182,8 +189,8 @@ fn listed_above(failure: &ApiError) {
         | ApiError::BadPayload
         | ApiError::NoRoute
         | ApiError::MethodNotAllowed(_) => {}
-        // Its entries are the next test's.
-        ApiError::Validation(_) => {}
+        // Their entries are the next test's.
+        ApiError::Validation(_) | ApiError::Service(S::IdempotencyKeyReused) => {}
     }
 }
 
@@ -392,7 +399,36 @@ async fn contract_lists_every_422_entry_the_extractors_write() {
         app.client
             .post(app.url("/login"))
             .form(&[("grant_type", "x"), ("password", "a\0")]),
+        raw(
+            Method::POST,
+            "/posts/",
+            json,
+            r#"{"title": "t", "content": "c"}"#,
+        )
+        .header("Idempotency-Key", "two words"),
+        raw(
+            Method::POST,
+            "/posts/",
+            json,
+            r#"{"title": "t", "content": "c"}"#,
+        )
+        .header("Idempotency-Key", "k".repeat(256)),
+        raw(
+            Method::POST,
+            "/posts/",
+            json,
+            r#"{"title": "other", "content": "c"}"#,
+        )
+        .header("Idempotency-Key", "used"),
     ];
+    let first = raw(
+        Method::POST,
+        "/posts/",
+        json,
+        r#"{"title": "t", "content": "c"}"#,
+    )
+    .header("Idempotency-Key", "used");
+    assert_eq!(first.send().await.unwrap().status(), StatusCode::CREATED);
     let mut kinds = BTreeSet::new();
     for req in requests {
         let res = req.send().await.unwrap();

@@ -1,4 +1,5 @@
-//! Login throttling (429 with `Retry-After`) and the token rules beyond the basic ones.
+//! Login throttling (429 with `Retry-After` and the RateLimit fields, counted in the database)
+//! and the token rules beyond the basic ones.
 
 use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
@@ -31,6 +32,9 @@ async fn failed_logins_for_one_account_are_throttled_with_retry_after() {
             .parse()
             .unwrap();
         assert!((1..=60).contains(&retry), "Retry-After {retry}");
+        let field = |name: &str| res.headers()[name].to_str().unwrap().to_owned();
+        assert_eq!(field("ratelimit-policy"), "\"login\";q=3;w=60");
+        assert_eq!(field("ratelimit"), format!("\"login\";r=0;t={retry}"));
         assert_detail(res, 429, "too many login attempts").await;
     }
     // Another account, and every other route, are unaffected.
@@ -62,7 +66,7 @@ async fn failed_logins_from_one_client_are_throttled_across_accounts() {
 }
 
 #[tokio::test]
-async fn a_successful_login_clears_the_accounts_failures() {
+async fn a_successful_login_clears_that_clients_failures_on_the_account() {
     let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
     let ann = app.user("ann").await;
     for round in 0..3 {
@@ -75,6 +79,82 @@ async fn a_successful_login_clears_the_accounts_failures() {
             StatusCode::OK
         );
     }
+}
+
+/// A client whose requests come from `source`, another loopback address: a client address
+/// of its own as the server sees it.
+fn client_from(source: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(source))
+        .build()
+        .unwrap()
+}
+
+async fn login_from(app: &tests::TestApp, client: &reqwest::Client, password: &str) -> u16 {
+    client
+        .post(app.url("/login"))
+        .form(&[("username", "ann@example.com"), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_owner_on_a_known_client_logs_in_while_a_guesser_is_throttled() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    // Ann registers and logs in from 127.0.0.1 (the test's usual address): a client her
+    // account knows.
+    app.user("ann").await;
+    let guesser = client_from([127, 0, 0, 2]);
+    for _ in 0..3 {
+        assert_eq!(login_from(&app, &guesser, "guess").await, 403);
+    }
+    assert_eq!(
+        login_from(&app, &guesser, PASSWORD).await,
+        429,
+        "the guesser"
+    );
+    // The account's budget is spent for every address it does not know, right password or not.
+    let stranger = client_from([127, 0, 0, 3]);
+    assert_eq!(
+        login_from(&app, &stranger, PASSWORD).await,
+        429,
+        "a new address"
+    );
+    // Ann, where she has logged in before, still gets in.
+    let ann = client_from([127, 0, 0, 1]);
+    assert_eq!(login_from(&app, &ann, PASSWORD).await, 200, "the owner");
+    // Someone guessing from Ann's own address is held by the count of that address.
+    for _ in 0..3 {
+        assert_eq!(login_from(&app, &ann, "guess").await, 403);
+    }
+    assert_eq!(
+        login_from(&app, &ann, PASSWORD).await,
+        429,
+        "her address, spent"
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_counted_in_the_database_for_every_server() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "4")]).await;
+    app.user("ann").await;
+    // A second server on the same database: a replica, or this one after a restart.
+    let other = tests::serve(&app.database_url, &[("LOGIN_MAX_FAILURES", "4")]).await;
+    let stranger = client_from([127, 0, 0, 4]);
+    let on = |base: &str| {
+        stranger
+            .post(format!("{base}/login"))
+            .form(&[("username", "ann@example.com"), ("password", "guess")])
+            .send()
+    };
+    for base in [&app.address, &other.address, &app.address, &other.address] {
+        assert_eq!(on(base).await.unwrap().status(), 403);
+    }
+    assert_eq!(on(&app.address).await.unwrap().status(), 429);
+    assert_eq!(on(&other.address).await.unwrap().status(), 429);
 }
 
 #[tokio::test]

@@ -40,13 +40,15 @@ const COURSE_USERS: &[(i64, &str, &str)] = &[
     (5, "carol@example.com", "carol pass 42"),
 ];
 
-const OUR_MIGRATIONS: [&str; 6] = [
+const OUR_MIGRATIONS: [&str; 8] = [
     "m20261125_000001_create_users",
     "m20261125_000002_create_posts",
     "m20261125_000003_create_votes",
     "m20261126_000004_posts_title_trigram",
     "m20261126_000005_posts_title_folded_trigram",
     "m20261207_000006_sessions_and_accounts",
+    "m20261207_000007_login_failures",
+    "m20261207_000008_idempotency_keys",
 ];
 
 /// What `alembic downgrade 036d0a4565b7` does to the fixture: back to before the votes table.
@@ -84,7 +86,9 @@ async fn count(db: &DatabaseConnection, table: &str) -> i64 {
 }
 
 /// Every index of ours, once the course's database is fully adopted and migrated.
-const ALL_INDEXES: [&str; 6] = [
+const ALL_INDEXES: [&str; 8] = [
+    "ix_idempotency_keys_expires_at",
+    "ix_login_failures_window_start",
     "ix_posts_owner_id",
     "ix_posts_title_folded_trgm",
     "ix_retired_refresh_tokens_session_id",

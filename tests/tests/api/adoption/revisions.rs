@@ -26,7 +26,16 @@ async fn a_course_database_from_before_its_votes_revision_gets_our_votes_migrati
     .await;
     assert_eq!(
         fks,
-        ["post_users_fk", "votes_post_id_fkey", "votes_user_id_fkey"]
+        [
+            "account_states_user_id_fkey",
+            "account_tokens_user_id_fkey",
+            "idempotency_keys_user_id_fkey",
+            "post_users_fk",
+            "retired_refresh_tokens_session_id_fkey",
+            "sessions_user_id_fkey",
+            "votes_post_id_fkey",
+            "votes_user_id_fkey"
+        ]
     );
     assert_eq!(
         strings(
@@ -59,8 +68,12 @@ async fn emails_differing_only_in_case_leave_out_the_email_index_until_resolved(
     assert_eq!(
         our_indexes(&app.db).await,
         [
+            "ix_idempotency_keys_expires_at",
+            "ix_login_failures_window_start",
             "ix_posts_owner_id",
             "ix_posts_title_folded_trgm",
+            "ix_retired_refresh_tokens_session_id",
+            "ix_sessions_user_id",
             "ix_votes_post_id"
         ],
         "the start goes on without the unique index on lower(email)"

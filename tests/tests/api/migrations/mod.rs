@@ -10,9 +10,11 @@ use tests::TestApp;
 /// The course's tables.
 const COURSE_TABLES: [&str; 3] = ["posts", "users", "votes"];
 /// Every table, sorted: the course's, and the sessions and account tables beside them.
-const ALL_TABLES: [&str; 7] = [
+const ALL_TABLES: [&str; 9] = [
     "account_states",
     "account_tokens",
+    "idempotency_keys",
+    "login_failures",
     "posts",
     "retired_refresh_tokens",
     "sessions",

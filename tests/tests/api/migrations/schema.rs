@@ -101,6 +101,8 @@ async fn deleting_a_user_cascades_to_posts_and_votes() {
 async fn the_schema_has_the_courses_names_types_and_indexes() {
     let app = spawn_app().await;
     let mut expected = vec![
+        "ix_idempotency_keys_expires_at",
+        "ix_login_failures_window_start",
         "ix_posts_owner_id",
         "ix_retired_refresh_tokens_session_id",
         "ix_sessions_user_id",
@@ -109,7 +111,7 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
     ];
     if app.backend() == DbBackend::Postgres {
         // pg_trgm ships with PostgreSQL's contrib package, present wherever this suite runs.
-        expected.insert(1, "ix_posts_title_folded_trgm");
+        expected.insert(3, "ix_posts_title_folded_trgm");
     }
     assert_eq!(indexes(&app).await, expected);
     if app.backend() != DbBackend::Postgres {
@@ -186,7 +188,12 @@ async fn the_schema_has_the_courses_names_types_and_indexes() {
     assert_eq!(
         fks,
         [
+            "account_states_user_id_fkey c",
+            "account_tokens_user_id_fkey c",
+            "idempotency_keys_user_id_fkey c",
             "post_users_fk c",
+            "retired_refresh_tokens_session_id_fkey c",
+            "sessions_user_id_fkey c",
             "votes_post_id_fkey c",
             "votes_user_id_fkey c"
         ]
