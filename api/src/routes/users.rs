@@ -1,6 +1,7 @@
 //! `/users/`: registration, look-ups, and the caller's own account (password change,
 //! deletion).
 
+use actix_web::guard::GuardContext;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, post, put};
 use service::accounts::Confirmation;
@@ -69,6 +70,13 @@ pub(super) async fn me(req: Authed) -> HttpResponse {
     user_response(actix_web::http::StatusCode::OK, user)
 }
 
+/// Keeps `/users/verify` out of `GET /users/{id}`: it is a path of its own (`POST` only), and
+/// OpenAPI matches a concrete path before a templated one, so `GET /users/verify` is 405 with
+/// `Allow: POST`, not a look-up of a user named "verify".
+fn not_verify(ctx: &GuardContext<'_>) -> bool {
+    ctx.head().uri.path() != "/users/verify"
+}
+
 /// A user by id.
 #[utoipa::path(
     tag = "Users",
@@ -83,7 +91,7 @@ pub(super) async fn me(req: Authed) -> HttpResponse {
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[get("/users/{id}")]
+#[get("/users/{id}", guard = "not_verify")]
 pub(super) async fn get_user(
     state: Data<AppState>,
     req: Authed<IdPath>,

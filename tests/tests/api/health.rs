@@ -46,6 +46,8 @@ async fn wrong_methods_are_json_405_with_allow() {
         (Method::POST, "/health", "GET"),
         (Method::PUT, "/users/me", "GET, DELETE, PATCH"),
         (Method::GET, "/password-recovery", "POST"),
+        // A concrete path, not a user's `{id}`.
+        (Method::GET, "/users/verify", "POST"),
         (Method::GET, "/users/verify/resend/", "POST"),
         // A concrete path is not an `{id}` (OpenAPI matches it first): not a 422 for "latest".
         (Method::PUT, "/posts/latest", "GET"),
