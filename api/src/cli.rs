@@ -104,7 +104,7 @@ fn serve() -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
         log::info!("listening on port {}; docs at /docs", app.port());
-        app.run_until_stopped()
+        app.run_until_signalled()
             .await
             .map_err(|e| crate::StartError::Bind {
                 address: "server".into(),

@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use service::auth::Auth;
 use service::email::{AccountMail, MailThrottles};
@@ -18,4 +19,6 @@ pub struct AppState {
     pub mail_throttles: Arc<MailThrottles>,
     /// How long an `Idempotency-Key`'s response is kept.
     pub idempotency_ttl: chrono::TimeDelta,
+    /// Set on SIGTERM while the server drains: `/ready` answers 503.
+    pub draining: Arc<AtomicBool>,
 }

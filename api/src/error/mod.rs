@@ -38,6 +38,9 @@ pub enum ApiError {
     /// No route has this path.
     #[error("no route for the path")]
     NoRoute,
+    /// The server is draining after SIGTERM (`/ready` only).
+    #[error("shutting down")]
+    ShuttingDown,
     /// The path exists, the method does not; the methods that do.
     #[error("method not allowed; allowed: {0}")]
     MethodNotAllowed(String),
@@ -120,6 +123,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
             ApiError::BadPayload => text(StatusCode::BAD_REQUEST, "invalid request body"),
             ApiError::NoRoute => text(StatusCode::NOT_FOUND, "Not Found"),
+            ApiError::ShuttingDown => text(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
             ApiError::MethodNotAllowed(_) => {
                 text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             }

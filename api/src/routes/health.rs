@@ -34,18 +34,21 @@ pub(super) async fn health() -> HttpResponse {
         .json(Status { status: "ok" })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers, and the server is not shutting down.
 #[utoipa::path(
     tag = "Health",
     operation_id = "ready",
     responses(
         (status = 200, description = "The database answers", body = Status),
-        (status = 503, description = "database unavailable", body = ErrorBody,
-            headers(("Retry-After" = String, description = "Seconds to wait"))),
+        (status = 503, description = "database unavailable (with Retry-After); or shutting down: draining after SIGTERM", body = ErrorBody,
+            headers(("Retry-After" = String, description = "Seconds to wait (database unavailable only)"))),
     )
 )]
 #[get("/ready")]
 pub(super) async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::ShuttingDown);
+    }
     state.db.ping().await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -58,6 +58,9 @@ pub struct ServerSettings {
     pub workers: usize,
     /// How long a graceful stop (SIGTERM) waits for requests in flight.
     pub shutdown_timeout: Duration,
+    /// How long, after SIGTERM, the server keeps serving with `/ready` at 503 before it stops
+    /// accepting, so that a load balancer can take it out first.
+    pub drain: Duration,
 }
 
 /// A configuration variable with an unusable value. Displays as one line naming it.
@@ -128,6 +131,7 @@ impl Settings {
             port,
             workers: vars.number("WORKERS", cores, 1..=256)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 30, 3600)?,
+            drain: Duration::from_secs(vars.number("SHUTDOWN_DRAIN_SECS", 0, 0..=3600)?),
         };
         let mail = mail::mail(&vars, production, auth.require_email_verification)?;
         Ok(Settings {

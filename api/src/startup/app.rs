@@ -3,12 +3,12 @@
 //! what is logged and measured.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{ConnectionType, header};
 use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::web::{self, Bytes, Data};
 use actix_web::{App, Error, HttpResponse};
@@ -42,6 +42,8 @@ pub(super) struct Shared {
     account_mail: Arc<AccountMail>,
     mail_throttles: Arc<MailThrottles>,
     idempotency_ttl: chrono::TimeDelta,
+    /// Set on SIGTERM while the server drains.
+    pub(super) draining: Arc<AtomicBool>,
     metrics: PrometheusMetrics,
     /// The document, written once: `/openapi.json` serves these bytes, and Swagger UI and
     /// ReDoc load them from there (each worker holding its own copy of the document itself
@@ -77,6 +79,7 @@ impl Shared {
             )),
             idempotency_ttl: chrono::TimeDelta::from_std(settings.idempotency_ttl)
                 .unwrap_or(chrono::TimeDelta::hours(24)),
+            draining: Arc::new(AtomicBool::new(false)),
             metrics,
             routes: Arc::new(RouteTable::new(&api)),
             canonical: Arc::new(CanonicalPaths::new(&api)),
@@ -96,6 +99,7 @@ impl Shared {
             account_mail: Arc::clone(&self.account_mail),
             mail_throttles: Arc::clone(&self.mail_throttles),
             idempotency_ttl: self.idempotency_ttl,
+            draining: Arc::clone(&self.draining),
         })
     }
 
@@ -158,6 +162,25 @@ impl Shared {
                 self.access_log,
                 Logger::new(r#"%{r}a "%r" %s %b %Dms request_id=%{x-request-id}i"#),
             ))
+            // While the server drains (after SIGTERM), every response closes its connection: a
+            // load balancer's kept-alive connections go, so none is left to fail when the
+            // server stops accepting. Unboxed: one atomic load a request.
+            .wrap_fn({
+                let draining = Arc::clone(&self.draining);
+                move |req, srv| {
+                    let call = srv.call(req);
+                    let draining = Arc::clone(&draining);
+                    async move {
+                        let mut res = call.await?;
+                        if draining.load(Ordering::Relaxed) {
+                            res.response_mut()
+                                .head_mut()
+                                .set_connection_type(ConnectionType::Close);
+                        }
+                        Ok(res)
+                    }
+                }
+            })
             .wrap_fn(request_id::middleware)
     }
 }

@@ -6,6 +6,8 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
@@ -44,6 +46,9 @@ pub struct Application {
     port: u16,
     server: Server,
     pools: Arc<[Db]>,
+    /// Set on SIGTERM while the server drains.
+    draining: Arc<AtomicBool>,
+    drain: Duration,
 }
 
 impl Application {
@@ -61,11 +66,14 @@ impl Application {
             .into();
         let (listener, port) = bind(&settings.server)?;
         let shared = app::Shared::new(&settings, &pools)?;
+        let draining = Arc::clone(&shared.draining);
         let server = serve(shared, listener, &settings.server)?;
         Ok(Self {
             port,
             server,
             pools,
+            draining,
+            drain: settings.server.drain,
         })
     }
 
@@ -79,8 +87,29 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped: SIGTERM stops gracefully, SIGINT/SIGQUIT at once. Then closes
-    /// the database connections.
+    /// Serves until a signal stops it, then closes the database connections. SIGINT and
+    /// SIGQUIT stop at once. SIGTERM stops gracefully: first, for `SHUTDOWN_DRAIN_SECS`, the
+    /// server goes on serving while `/ready` answers 503 and every response closes its
+    /// connection, so that a load balancer takes it out; then it stops accepting and gives the
+    /// requests in flight `SHUTDOWN_TIMEOUT_SECS`.
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let (draining, drain) = (Arc::clone(&self.draining), self.drain);
+        actix_web::rt::spawn(async move {
+            if let Err(e) = stop_on_signal(&handle, &draining, drain).await {
+                log::error!("cannot listen for signals ({e}); stopping");
+                handle.stop(false).await;
+            }
+        });
+        self.run_until_stopped().await
+    }
+
+    /// Serves until stopped through [`handle`](Self::handle) (signals are not listened to:
+    /// see [`run_until_signalled`](Self::run_until_signalled)), then closes the database
+    /// connections.
     ///
     /// # Errors
     /// I/O errors of the server.
@@ -91,6 +120,48 @@ impl Application {
         }
         served
     }
+}
+
+/// Waits for SIGTERM, SIGINT or SIGQUIT and stops the server as [`Application::run_until_signalled`]
+/// says.
+async fn stop_on_signal(
+    handle: &ServerHandle,
+    draining: &AtomicBool,
+    drain: Duration,
+) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let graceful = tokio::select! {
+        _ = term.recv() => true,
+        _ = int.recv() => false,
+        _ = quit.recv() => false,
+    };
+    if !graceful {
+        log::info!("stopping now (SIGINT or SIGQUIT)");
+        handle.stop(false).await;
+        return Ok(());
+    }
+    if !drain.is_zero() {
+        draining.store(true, Ordering::Relaxed);
+        log::info!(
+            "SIGTERM: draining for {} s (/ready answers 503; connections close after each response)",
+            drain.as_secs()
+        );
+        let forced = tokio::select! {
+            () = tokio::time::sleep(drain) => false,
+            _ = int.recv() => true,
+            _ = quit.recv() => true,
+        };
+        if forced {
+            handle.stop(false).await;
+            return Ok(());
+        }
+    }
+    log::info!("SIGTERM: no longer accepting; finishing the requests in flight");
+    handle.stop(true).await;
+    Ok(())
 }
 
 /// Applies pending migrations on a connection of their own, closed afterwards.
@@ -117,6 +188,8 @@ fn serve(
     Ok(HttpServer::new(move || shared.app())
         .workers(server.workers)
         .shutdown_timeout(server.shutdown_timeout.as_secs())
+        // Ours: see `Application::run_until_signalled`.
+        .disable_signals()
         .listen(listener)
         .map_err(bind_error(server))?
         .run())

@@ -240,3 +240,65 @@ fn kill_9_under_write_load_loses_no_acknowledged_write() {
         acknowledged.len()
     );
 }
+
+/// One raw `GET path` on a connection of its own: the response head, lower-cased, and the
+/// status.
+fn raw_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").expect("write");
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).expect("read");
+        assert!(n > 0, "closed before the head");
+        response.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&response).to_lowercase();
+    let status = head[9..12].parse().expect("status");
+    (status, head)
+}
+
+/// SIGTERM with `SHUTDOWN_DRAIN_SECS`: for the drain period the server goes on serving, but
+/// `/ready` answers 503 and every response closes its connection (so a load balancer takes it
+/// out and keeps no idle connection to it); then it stops and exits.
+#[test]
+fn sigterm_drains_first_ready_503_and_connections_closing() {
+    let db = test_db();
+    let mut server = Server::start(db.url(), &[("SHUTDOWN_DRAIN_SECS", "2")], BOUND);
+    let (status, head) = raw_get(server.addr(), "/ready");
+    assert_eq!(status, 200);
+    assert!(!head.contains("connection: close"), "{head}");
+
+    let term = Instant::now();
+    server.sigterm();
+    thread::sleep(Duration::from_millis(300));
+    let (status, head) = raw_get(server.addr(), "/ready");
+    assert_eq!(status, 503, "ready while draining: {head}");
+    let (status, head) = raw_get(server.addr(), "/health");
+    assert_eq!(status, 200, "still serving while draining");
+    assert!(head.contains("connection: close"), "{head}");
+    let (status, _) = request(server.addr(), Method::GET, "/ready", None, None).expect("ready");
+    assert_eq!(status, 503);
+    assert!(
+        server.child.try_wait().expect("try_wait").is_none(),
+        "exited before the drain period ended"
+    );
+    let exit = server
+        .wait_exit(Duration::from_secs(6))
+        .unwrap_or_else(|| panic!("still running 6 s after SIGTERM: {}", server.stderr()));
+    assert!(exit.success(), "exit status {exit}: {}", server.stderr());
+    let took = term.elapsed();
+    assert!(
+        took >= Duration::from_secs(2),
+        "stopped before the drain ended: {took:?}"
+    );
+    assert!(
+        server.stderr().contains("draining for 2 s"),
+        "{}",
+        server.stderr()
+    );
+}

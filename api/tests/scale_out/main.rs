@@ -27,14 +27,13 @@
 //!    201 and a duplicate through another path is 409; the same vote raced through A and B at
 //!    once is one 201 and one 409, its removal raced the same way one 201 and one 404; every
 //!    count is exact.
-//! 5. A rolling stop: under a read/write load through nginx, replica A gets SIGTERM. A exits 0
-//!    well within its shutdown timeout; B answers a direct probe every few milliseconds
-//!    throughout; every GET through nginx succeeds (a refused or reset connection to A is
-//!    retried on B); every POST through nginx succeeds, except that a POST nginx had already
-//!    sent to A when A stopped may get nginx's 502 (nginx does not retry a sent POST: see
-//!    [`nginx_conf`]) — counted, and allowed only between the SIGTERM and A's exit; after A's
-//!    exit every request succeeds, served by B; no POST is applied twice, and every POST
-//!    answered 201 is in the database.
+//! 5. A rolling stop: under a read/write load through nginx, replica A gets SIGTERM. A drains
+//!    for `SHUTDOWN_DRAIN_SECS` (its `/ready` 503, its responses closing their connections),
+//!    then stops accepting and exits 0 well within its shutdown timeout; B answers a direct
+//!    probe every few milliseconds throughout; **every** request through nginx succeeds (with
+//!    no idle connection left to A, nginx meets only a refused connection, which it retries on
+//!    B, POSTs included, as nothing was sent); after A's exit every request is served by B; no
+//!    POST is applied twice, and every POST answered 201 is in the database.
 //!
 //! Every wait is bounded; every child process (replicas, nginx) is killed on drop, and the
 //! database is dropped on drop, also when an assertion fails.
@@ -65,6 +64,8 @@ use requests::client;
 const BOUND: Duration = Duration::from_secs(20);
 /// The replicas' `SHUTDOWN_TIMEOUT_SECS`.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The replicas' `SHUTDOWN_DRAIN_SECS`.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(2);
 /// Both replicas sign and check tokens with it: a token from one is good on the other.
 const SECRET_KEY: &str = "scale-out-test-secret-key-0123456789abcdef";
 const PASSWORD: &str = "correct-horse-battery";
@@ -141,9 +142,12 @@ async fn two_replicas_behind_nginx_share_one_database_and_survive_a_rolling_stop
 
     // B stops cleanly too.
     b.sigterm();
-    let status = wait_exit(&mut b.child, SHUTDOWN_TIMEOUT + Duration::from_secs(2))
-        .await
-        .expect("B exits after SIGTERM");
+    let status = wait_exit(
+        &mut b.child,
+        SHUTDOWN_DRAIN + SHUTDOWN_TIMEOUT + Duration::from_secs(2),
+    )
+    .await
+    .expect("B exits after SIGTERM");
     assert!(status.success(), "B's exit status {status}:\n{}", b.log());
     drop(nginx);
 }

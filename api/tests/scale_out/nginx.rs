@@ -16,8 +16,9 @@ use super::{BOUND, nginx_binary};
 /// does that for a POST only when the POST was not sent yet (a refused connection); a POST
 /// already sent is never retried, because `non_idempotent` is deliberately left out: a POST
 /// the replica may have applied before the connection broke would be applied twice (a second
-/// post), or be answered 409 for a vote that did succeed. What that costs at a rolling stop is
-/// what step 5 measures. `http_502`/`http_503` are left out too: the server never answers 502,
+/// post), or be answered 409 for a vote that did succeed. A replica that drains before it stops
+/// (`SHUTDOWN_DRAIN_SECS`) leaves nginx no such case: step 5 counts 0 failures. `http_502`/
+/// `http_503` are left out too: the server never answers 502,
 /// and its 503 means the database is away, which the other replica shares.
 /// `X-Upstream` tells the test which replica(s) nginx tried for each answer.
 pub(super) fn nginx_conf(dir: &std::path::Path, port: u16, upstreams: &[String]) -> String {

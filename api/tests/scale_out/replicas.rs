@@ -8,7 +8,7 @@ use reqwest::{Client, StatusCode};
 use tests::sea_orm::{ConnectionTrait, Database, Statement};
 use tests::{TempDir, api_binary, capture, sigterm};
 
-use super::{SECRET_KEY, SHUTDOWN_TIMEOUT};
+use super::{SECRET_KEY, SHUTDOWN_DRAIN, SHUTDOWN_TIMEOUT};
 
 // Database, processes: each cleaned up on drop (the scratch directories and the database
 // itself are the harness's `TempDir` and `PgDatabase`).
@@ -70,6 +70,7 @@ impl Replica {
                 "SHUTDOWN_TIMEOUT_SECS",
                 SHUTDOWN_TIMEOUT.as_secs().to_string(),
             )
+            .env("SHUTDOWN_DRAIN_SECS", SHUTDOWN_DRAIN.as_secs().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

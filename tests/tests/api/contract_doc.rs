@@ -149,6 +149,7 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::PayloadTooLarge,
         ApiError::BadPayload,
         ApiError::NoRoute,
+        ApiError::ShuttingDown,
         ApiError::MethodNotAllowed("GET".to_owned()),
     ];
     failures.iter().for_each(listed_above);
@@ -188,6 +189,7 @@ fn listed_above(failure: &ApiError) {
         | ApiError::PayloadTooLarge
         | ApiError::BadPayload
         | ApiError::NoRoute
+        | ApiError::ShuttingDown
         | ApiError::MethodNotAllowed(_) => {}
         // Their entries are the next test's.
         ApiError::Validation(_) | ApiError::Service(S::IdempotencyKeyReused) => {}
