@@ -257,6 +257,12 @@ async function swagger(page) {
     'GET /posts/ was sent with the bearer token from Authorize',
     sent ? `Authorization header: ${sent.headers.authorization}` : 'no GET /posts/ request was seen',
   );
+
+  // persistAuthorization: the token survives a reload of the page.
+  await page.reload({ waitUntil: 'load', timeout: WAIT_MS });
+  await waitFor(page.locator('.auth-wrapper .btn.authorize'), 'the Authorize button after a reload');
+  const kept = await page.locator('.auth-wrapper .btn.authorize').first().getAttribute('class');
+  check(/\blocked\b/.test(kept || ''), 'the authorization survives a reload of the page (persistAuthorization)', `class: ${kept}`);
 }
 
 // --- ReDoc ------------------------------------------------------------------------------

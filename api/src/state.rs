@@ -11,6 +11,8 @@ use service::throttle::LoginThrottle;
 pub struct AppState {
     pub db: service::Db,
     pub auth: Arc<Auth>,
+    /// Seals and opens the cursors of `GET /posts/`.
+    pub cursors: Arc<crate::cursor::CursorKey>,
     pub login_throttle: Arc<LoginThrottle>,
     /// The mailer, and whether recovery and verification are on.
     pub account_mail: Arc<AccountMail>,

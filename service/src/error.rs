@@ -21,6 +21,10 @@ pub enum Error {
     /// The newest post was asked for, and the caller may see none.
     #[error("no post visible to the caller")]
     NoVisiblePost,
+    /// A conditional write (`If-Match`) whose post is no longer as the client last saw it:
+    /// changed, voted on, or its owner's email changed since. Nothing was written.
+    #[error("the post is not as the condition expects")]
+    PreconditionFailed,
     /// A vote was to be removed that was never cast.
     #[error("no such vote to remove")]
     VoteNotFound,

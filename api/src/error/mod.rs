@@ -75,6 +75,10 @@ impl ApiError {
                     text(StatusCode::NOT_FOUND, "post with id: latest was not found")
                 }
                 S::VoteNotFound => text(StatusCode::NOT_FOUND, "vote does not exist"),
+                S::PreconditionFailed => text(
+                    StatusCode::PRECONDITION_FAILED,
+                    "the post has changed since the If-Match tag was made",
+                ),
                 S::Forbidden => text(
                     StatusCode::FORBIDDEN,
                     "Not authorized to perform requested action",

@@ -38,6 +38,7 @@ pub(super) struct Shared {
     /// Each worker takes the next pool as it starts.
     next_pool: Arc<AtomicUsize>,
     auth: Arc<Auth>,
+    cursors: Arc<crate::cursor::CursorKey>,
     login_throttle: Arc<LoginThrottle>,
     account_mail: Arc<AccountMail>,
     mail_throttles: Arc<MailThrottles>,
@@ -71,6 +72,7 @@ impl Shared {
             pools: Arc::clone(pools),
             next_pool: Arc::new(AtomicUsize::new(0)),
             auth,
+            cursors: Arc::new(crate::cursor::CursorKey::derive(&settings.auth.secret)),
             login_throttle: Arc::new(LoginThrottle::new(settings.throttle)),
             account_mail: Arc::new(AccountMail::new(&settings.mail.accounts, mailer)),
             mail_throttles: Arc::new(MailThrottles::new(
@@ -95,6 +97,7 @@ impl Shared {
         Data::new(AppState {
             db: self.pools[pool].clone(),
             auth: Arc::clone(&self.auth),
+            cursors: Arc::clone(&self.cursors),
             login_throttle: Arc::clone(&self.login_throttle),
             account_mail: Arc::clone(&self.account_mail),
             mail_throttles: Arc::clone(&self.mail_throttles),
@@ -141,9 +144,10 @@ impl Shared {
             .into_app()
             // A tail pattern, not a regex one (`{_:.*}`): actix-web-prom labels requests with
             // the pattern and cannot read a regex in it.
-            .service(
-                SwaggerUi::new("/docs/{tail}*").config(SwaggerConfig::new([docs::OPENAPI_PATH])),
-            )
+            .service(SwaggerUi::new("/docs/{tail}*").config(
+                // The Authorize dialog's token survives a reload of the page.
+                SwaggerConfig::new([docs::OPENAPI_PATH]).persist_authorization(true),
+            ))
             .route(docs::OPENAPI_PATH, {
                 let api_json = self.api_json.clone();
                 web::get().to(move || ready(docs::openapi_json(api_json.clone())))
@@ -223,7 +227,26 @@ async fn swagger_ui_redirect() -> HttpResponse {
 fn cors(origins: &CorsOrigins) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("prefer"),
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        // Response headers a browser script may read beyond the CORS-safelisted ones.
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-total-count"),
+            header::HeaderName::from_static("preference-applied"),
+            header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
+        ])
         .max_age(3600)
         // A foreign origin gets no CORS headers (the browser blocks it), not an error page.
         .block_on_origin_mismatch(false);
