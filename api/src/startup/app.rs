@@ -24,6 +24,7 @@ use super::StartError;
 use super::fallback::Fallback;
 use super::middleware::{CanonicalPath, JsonNotFound, RefuseOversizedBody};
 use super::paths::{CanonicalPaths, RouteTable};
+use crate::extract::BodyTimeout;
 use crate::logging::ACCESS_LOG_TARGET;
 use crate::settings::{CorsOrigins, Settings};
 use crate::state::AppState;
@@ -50,6 +51,8 @@ pub(super) struct Shared {
     cors: CorsOrigins,
     /// Whether `RUST_LOG` lets the access log's lines through.
     access_log: bool,
+    /// `REQUEST_BODY_TIMEOUT_SECS`, for the extractors that read bodies.
+    body_timeout: BodyTimeout,
 }
 
 impl Shared {
@@ -75,7 +78,17 @@ impl Shared {
             api_json: Bytes::from(api.to_json().map_err(StartError::Docs)?),
             cors: settings.cors.clone(),
             access_log: log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info),
+            body_timeout: BodyTimeout(settings.server.body_timeout),
         })
+    }
+
+    /// Reads the bcrypt cost most stored hashes have, for the unknown-email check; on a
+    /// database failure logs it and goes on with the configured cost (a login reads it again
+    /// later).
+    pub(super) async fn read_typical_hash_cost(&self) {
+        if let Err(e) = self.auth.refresh_typical_cost(&self.pools[0], true).await {
+            log::warn!("cannot read the stored bcrypt costs ({e}); reading them at a later login");
+        }
     }
 
     /// This worker's state: its own pool, and what all workers share.
@@ -103,7 +116,7 @@ impl Shared {
     /// 3. the method bounding, just outside the metrics, so that they label a made-up method
     ///    `OTHER`;
     /// 4. the metrics, counting every answer below: preflights, 405s, 404s and 413s too;
-    /// 5. CORS and 6. `nosniff`, which add headers to every answer below: outside 7., which
+    /// 5. CORS and 6. `nosniff` and the Content-Security-Policy, which add headers to every answer below: outside 7., which
     ///    makes its response anew;
     /// 7. the JSON 404, outside the router, whose Swagger UI service answers 404 with no body;
     /// 8. the 413 and 9. the canonical path, innermost, so that they run before routing: the
@@ -122,6 +135,7 @@ impl Shared {
     > {
         App::new()
             .app_data(self.worker_state())
+            .app_data(self.body_timeout)
             .default_service(Fallback(Arc::clone(&self.routes)))
             .into_utoipa_app()
             .configure(routes::configure)
@@ -141,7 +155,14 @@ impl Shared {
             .wrap(CanonicalPath(Arc::clone(&self.canonical)))
             .wrap(RefuseOversizedBody)
             .wrap(JsonNotFound)
-            .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((
+                        header::CONTENT_SECURITY_POLICY,
+                        docs::CONTENT_SECURITY_POLICY,
+                    )),
+            )
             .wrap(cors(&self.cors))
             .wrap(self.metrics.clone())
             .wrap_fn(metrics::bounded_method)

@@ -139,6 +139,7 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::NotAuthenticated,
         ApiError::PayloadTooLarge,
         ApiError::BadPayload,
+        ApiError::BodyTimeout,
         ApiError::NoRoute,
         ApiError::ShuttingDown,
         ApiError::MethodNotAllowed("GET".to_owned()),
@@ -175,6 +176,7 @@ fn listed_above(failure: &ApiError) {
         | ApiError::NotAuthenticated
         | ApiError::PayloadTooLarge
         | ApiError::BadPayload
+        | ApiError::BodyTimeout
         | ApiError::NoRoute
         | ApiError::ShuttingDown
         | ApiError::MethodNotAllowed(_) => {}

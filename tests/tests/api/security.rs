@@ -4,7 +4,8 @@
 use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::json;
-use tests::{PASSWORD, SECRET, assert_detail, json_of, now, spawn_app_with, token_with};
+use tests::sea_orm::{ConnectionTrait, Statement};
+use tests::{PASSWORD, SECRET, assert_detail, json_of, now, serve, spawn_app_with, token_with};
 
 #[tokio::test]
 async fn failed_logins_for_one_account_are_throttled_with_retry_after() {
@@ -240,6 +241,86 @@ async fn unknown_emails_and_wrong_passwords_take_about_as_long() {
     assert!(
         u / w > 0.5 && u / w < 2.0,
         "medians: unknown {u:.4}s, wrong {w:.4}s"
+    );
+}
+
+/// The stored hashes have another cost than `BCRYPT_COST` (a database adopted from the
+/// course, or the cost changed since): an unknown email still takes as long as a wrong
+/// password, because the dummy hash has the cost most stored hashes have (read at start). A
+/// right password rehashes the account's hash at the configured cost.
+#[tokio::test]
+async fn with_stored_hashes_of_another_cost_unknown_emails_still_take_as_long() {
+    let config = [("BCRYPT_COST", "6"), ("LOGIN_MAX_FAILURES", "0")];
+    let app = spawn_app_with(&config).await;
+    // Three accounts whose hashes have cost 10 (16 times the work of cost 6), written into
+    // the database directly as an adopted database would hold them.
+    let adopted = bcrypt::hash(PASSWORD, 10).unwrap();
+    let mut emails = Vec::new();
+    for name in ["ann", "bob", "cat"] {
+        let user = app.user(name).await;
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE users SET password = '{adopted}' WHERE id = {}",
+                user.id
+            ))
+            .await
+            .unwrap();
+        emails.push(user.email);
+    }
+    // A server started on that database now, as after the adoption.
+    let server = serve(&app.database_url, &config).await;
+    let login = |email: &str, password: &str| {
+        app.client
+            .post(format!("{}/login", server.address))
+            .form(&[("username", email), ("password", password)])
+            .send()
+    };
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for n in 0..11 {
+        let started = std::time::Instant::now();
+        let res = login(&format!("nobody{n}@example.com"), PASSWORD)
+            .await
+            .unwrap();
+        unknown.push(started.elapsed());
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let started = std::time::Instant::now();
+        let res = login(&emails[n % 3], "wrong password").await.unwrap();
+        wrong.push(started.elapsed());
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    unknown.sort();
+    wrong.sort();
+    let (u, w) = (unknown[5].as_secs_f64(), wrong[5].as_secs_f64());
+    // With the dummy hash at cost 6 an unknown email would answer about 16 times sooner.
+    assert!(
+        u / w > 0.5 && u / w < 2.0,
+        "medians: unknown {u:.4}s, wrong {w:.4}s"
+    );
+
+    // The right password: accepted, and the hash is now of cost 6.
+    let res = login(&emails[0], PASSWORD).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let stored = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.backend(),
+            format!("SELECT password FROM users WHERE email = '{}'", emails[0]),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "password")
+        .unwrap();
+    assert!(
+        stored.starts_with("$2b$06$"),
+        "rehashed at cost 6: {stored}"
+    );
+    assert!(bcrypt::verify(PASSWORD, &stored).unwrap());
+    let res = login(&emails[0], PASSWORD).await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the new hash is the password's"
     );
 }
 
