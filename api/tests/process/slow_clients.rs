@@ -21,8 +21,9 @@ use super::{BOUND, Server, post_body, request, test_db};
 const STALLED: usize = 300;
 const STARTING_SOFT_LIMIT: u64 = 256;
 
-/// Sets this process's soft limit on open files to `soft` (at most its hard limit).
-fn set_soft_open_files(soft: u64) {
+/// Raises this process's soft limit on open files to `soft` (at most its hard limit); returns
+/// the hard limit.
+fn set_soft_open_files(soft: u64) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -30,9 +31,10 @@ fn set_soft_open_files(soft: u64) {
     // SAFETY: plain calls on a struct we own.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit), 0);
-        limit.rlim_cur = soft.min(limit.rlim_max);
+        limit.rlim_cur = limit.rlim_cur.max(soft.min(limit.rlim_max));
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit), 0);
     }
+    limit.rlim_max
 }
 
 /// A POST /posts/ whose head and first bytes of body are sent, the rest never.
@@ -74,7 +76,7 @@ fn assert_timed_out(s: &mut TcpStream, what: &str) {
 #[test]
 fn stalled_and_trickled_bodies_get_408_and_cannot_starve_others() {
     // Room for this test's own connections.
-    set_soft_open_files(4096);
+    let hard = set_soft_open_files(4096);
     let db = test_db();
     let mut server = Server::start_with(
         db.url(),
@@ -83,10 +85,10 @@ fn stalled_and_trickled_bodies_get_408_and_cannot_starve_others() {
         |cmd| {
             // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
             unsafe {
-                cmd.pre_exec(|| {
+                cmd.pre_exec(move || {
                     let limit = libc::rlimit {
                         rlim_cur: STARTING_SOFT_LIMIT,
-                        rlim_max: 65_536,
+                        rlim_max: hard,
                     };
                     if libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) == 0 {
                         Ok(())
@@ -99,9 +101,9 @@ fn stalled_and_trickled_bodies_get_408_and_cannot_starve_others() {
     );
     let addr = server.addr();
     assert!(
-        server
-            .stderr()
-            .contains("open files limit: 65536 (was 256; hard limit 65536)"),
+        server.stderr().contains(&format!(
+            "open files limit: {hard} (was 256; hard limit {hard})"
+        )),
         "the limit is raised and said: {}",
         server.stderr()
     );
@@ -175,11 +177,30 @@ fn stalled_and_trickled_bodies_get_408_and_cannot_starve_others() {
     assert!(server.wait_exit(BOUND).is_some_and(|s| s.success()));
 }
 
-/// Open descriptors of process `pid`.
-fn open_files(pid: u32) -> usize {
+/// The sockets process `pid` has open (its listener, its database connections on
+/// PostgreSQL, and its clients' connections).
+fn open_sockets(pid: u32) -> Vec<String> {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(Iterator::count)
-        .unwrap_or(0)
+        .map(|dir| {
+            dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .map(|p| p.display().to_string())
+                .filter(|p| p.starts_with("socket:"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What `ss` says of the server's connections, for a failure's message.
+fn socket_states(port: u16) -> String {
+    std::process::Command::new("ss")
+        .args(["-tanoi", &format!("( sport = :{port} )")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_else(|e| format!("(no ss: {e})"))
+}
+
+fn open_files(pid: u32) -> usize {
+    open_sockets(pid).len()
 }
 
 /// Clients that ask for a large response again and again (pipelined) and never read: with
@@ -192,6 +213,10 @@ fn responses_a_client_never_reads_do_not_hold_connections() {
     let mut server = Server::start(db.url(), &[("RESPONSE_WRITE_TIMEOUT_SECS", "1")], BOUND);
     let addr = server.addr();
     let pid = server.child.id();
+    // Once serving, each worker holds a copy of the listener: count from there.
+    let (status, _) = request(addr, Method::GET, "/health", None, None).expect("health");
+    assert_eq!(status, 200);
+    thread::sleep(Duration::from_millis(300));
     let before = open_files(pid);
     // 30 requests of ReDoc's bundle (about 1 MB each) a connection: more than the kernel's
     // buffers on both sides hold, so the server is left with data no one takes.
@@ -217,8 +242,9 @@ fn responses_a_client_never_reads_do_not_hold_connections() {
         }
         assert!(
             start.elapsed() < Duration::from_secs(15),
-            "connections still held after {:?}: {now} descriptors, {before} before",
-            start.elapsed()
+            "connections still held after {:?}: {now} sockets, {before} before; {}",
+            start.elapsed(),
+            socket_states(addr.port())
         );
         thread::sleep(Duration::from_millis(100));
     }
