@@ -169,22 +169,14 @@ pub(crate) async fn typical_hash_cost<C: ConnectionTrait>(db: &C) -> Result<Opti
     struct Cost {
         cost: String,
     }
-    let cost = || {
-        Func::cust("SUBSTR").args([
-            Expr::col(user::Column::Password).into(),
-            Expr::val(5).into(),
-            Expr::val(2).into(),
-        ])
-    };
-    let select = Query::select()
-        .expr_as(cost(), "cost")
-        .from(user::Entity)
-        .add_group_by([cost().into()])
-        .order_by_expr(Expr::col(user::Column::Id).count(), sea_orm::Order::Desc)
-        .order_by_expr(cost().into(), sea_orm::Order::Desc)
-        .limit(1)
-        .to_owned();
-    let statement = db.get_database_backend().build(&select);
+    // Literal SQL, the same on both backends: bound parameters inside SUBSTR would neither
+    // match PostgreSQL's `substr(text, integer, integer)` nor let it see that the grouped and
+    // the selected expression are one.
+    let statement = sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT SUBSTR(password, 5, 2) AS cost FROM users \
+         GROUP BY SUBSTR(password, 5, 2) ORDER BY COUNT(*) DESC, cost DESC LIMIT 1",
+    );
     let found = Cost::find_by_statement(statement).one(db).await?;
     Ok(found.and_then(|c| c.cost.parse().ok()))
 }
