@@ -404,3 +404,123 @@ async fn hostile_query_strings_are_422_never_500() {
         assert_eq!(res.status(), StatusCode::OK, "{ok}");
     }
 }
+
+/// Malformed chunked bodies, each sent on 12 connections of its own: every one is answered,
+/// once, with a JSON body (the extractors read the body and refuse it as the contract says;
+/// a route that reads no body answers as it would anyway).
+#[tokio::test]
+async fn malformed_chunked_bodies_are_answered_with_json_every_time() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[]).await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "a chunk size that is not hex",
+            b"POST /users/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "a good chunk, then a bad one",
+            b"POST /users/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nQQ\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "a chunk extension with a control byte, on the login form",
+            b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Transfer-Encoding: chunked\r\n\r\n3;\x01\r\nabc\r\n0\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "a chunk size overflowing 64 bits, on a route that reads no body",
+            b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n",
+            "HTTP/1.1 200",
+        ),
+        (
+            "garbage where a chunk should be, without a token",
+            b"POST /posts/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 401",
+        ),
+    ];
+    for (case, raw, status) in cases {
+        for n in 0..12 {
+            let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+            s.write_all(raw).await.unwrap();
+            let mut answer = Vec::new();
+            let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                let mut buf = [0u8; 4096];
+                while let Ok(k) = s.read(&mut buf).await {
+                    if k == 0 {
+                        break;
+                    }
+                    answer.extend_from_slice(&buf[..k]);
+                }
+            })
+            .await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(read.is_ok() || !answer.is_empty(), "{case} #{n}: no answer");
+            assert!(answer.starts_with(status), "{case} #{n}: {answer:?}");
+            assert_eq!(
+                answer.matches("HTTP/1.1 ").count(),
+                1,
+                "{case} #{n}: {answer:?}"
+            );
+            assert!(
+                answer.contains("content-type: application/json"),
+                "{case} #{n}: {answer:?}"
+            );
+            let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+            let body: serde_json::Value = serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{case} #{n}: not JSON ({e}): {answer:?}"));
+            assert!(body.is_object(), "{case} #{n}: {body}");
+        }
+    }
+}
+
+/// The failed-login counts stay bounded however many usernames are tried: ended windows are
+/// swept as failures come in (every 256th failure a process records), so after a window has
+/// passed only the counts of the latest failures are left.
+#[tokio::test]
+async fn failed_login_counts_are_swept_once_their_window_ends() {
+    let app = spawn_app_with(&[
+        ("LOGIN_FAILURE_WINDOW_SECS", "1"),
+        ("LOGIN_MAX_FAILURES_PER_CLIENT", "0"),
+    ])
+    .await;
+    let rows = async || {
+        app.db
+            .query_one_raw(Statement::from_string(
+                app.backend(),
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM login_failures",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    let fail = async |n: usize| {
+        let res = app
+            .login(&format!("guess{n}@example.com"), "wrong password")
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    };
+    // 250 failures: no sweep yet. Each counts per account and per account-and-client pair.
+    for n in 0..250 {
+        fail(n).await;
+    }
+    let after_first = rows().await;
+    assert_eq!(after_first, 500, "rows after 250 failures");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // The 256th failure sweeps, when every count of the first 250 has ended.
+    for n in 250..512 {
+        fail(n).await;
+    }
+    let after_sweep = rows().await;
+    assert!(
+        after_sweep <= 2 * 262,
+        "{after_sweep} rows: the first 250 failures' ended windows were not swept"
+    );
+}
