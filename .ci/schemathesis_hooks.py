@@ -31,6 +31,7 @@ def _password_limit_is_expressible(password: str) -> bool:
 NEW_PASSWORDS = {
     ("POST", "/users/"): "password",
     ("PUT", "/users/me/password"): "new_password",
+    ("POST", "/reset-password"): "new_password",
 }
 
 

@@ -1,7 +1,7 @@
-//! The log never holds a password, a password hash, a token or the signing key, even at
-//! `debug`; every request gets one access-log line, and every line about a request carries its
-//! id; a client's mistakes are never logged at ERROR, and its request id cannot forge or break a
-//! line.
+//! The log never holds a password, a password hash, a token (mailed ones included) or the
+//! signing key, even at `debug`; every request gets one access-log line, and every line about a
+//! request carries its id; a client's mistakes are never logged at ERROR, and its request id
+//! cannot forge or break a line.
 
 // Test code: a failed unwrap or expect is a failed test, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -290,5 +290,118 @@ fn assert_one_line_per_request(text: &str, requests: usize) {
     assert!(
         tagged.iter().any(|l| l.contains("logger")),
         "the access line carries the request id:\n{text}"
+    );
+}
+
+/// With no `SMTP_URL` (development), mail goes to `.eml` files in the outbox, and the log says
+/// so: one start-up line, and one INFO line per message naming its purpose and file. The
+/// tokens in those files, and the addresses they went to, are nowhere in the log.
+#[test]
+fn mail_goes_to_the_outbox_and_its_tokens_never_to_the_log() {
+    let dir = TempDir::new("posts-outbox");
+    let port = free_port();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut server = api_binary(env!("CARGO_BIN_EXE_api"), dir.path())
+        .env("DATABASE_URL", dir.sqlite_url())
+        .env("PORT", port.to_string())
+        .env("SECRET_KEY", SECRET)
+        .env("BCRYPT_COST", "4")
+        .env("REQUIRE_EMAIL_VERIFICATION", "true")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start the server");
+    let http = sync_client(Duration::from_secs(10));
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while send_sync(http.get(format!("{base}/health")))
+        .map(|r| r.0)
+        .ok()
+        != Some(200)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let address = "outbox-owner@example.com";
+    let user = json!({"email": address, "password": PASSWORD});
+    let (status, _) = send_sync(http.post(format!("{base}/users/")).json(&user)).expect("register");
+    assert_eq!(status, 201);
+    let ask = json!({"email": address});
+    let (status, _) =
+        send_sync(http.post(format!("{base}/password-recovery")).json(&ask)).expect("recovery");
+    assert_eq!(status, 202);
+
+    // The verification mail and the reset mail.
+    let outbox = dir.path().join("mail-outbox");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let files = loop {
+        let files: Vec<_> = std::fs::read_dir(&outbox)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if files.len() == 2 {
+            break files;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "two mails in {}",
+            outbox.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let tokens: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).expect("read a mail");
+            assert!(text.contains(&format!("To: {address}")), "{text}");
+            text.lines()
+                .find(|l| l.len() == 43 && !l.contains(' ') && !l.contains(':'))
+                .unwrap_or_else(|| panic!("a token in {text}"))
+                .to_owned()
+        })
+        .collect();
+
+    sigterm(&server);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.try_wait().ok().flatten().is_none() {
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            panic!("server did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log_path).expect("read log");
+    drop(dir);
+
+    let startup: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("mail: no SMTP_URL"))
+        .collect();
+    assert_eq!(startup.len(), 1, "one start-up line about mail:\n{text}");
+    assert!(startup[0].contains("mail-outbox"), "{}", startup[0]);
+    for purpose in ["email_verification", "password_reset"] {
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(&format!("mail: {purpose} message written to mail-outbox/")))
+            .collect();
+        assert_eq!(lines.len(), 1, "one line for the {purpose} mail:\n{text}");
+        assert!(lines[0].contains(" INFO "), "{}", lines[0]);
+    }
+    for name in files.iter().filter_map(|f| f.file_name()?.to_str()) {
+        assert!(text.contains(name), "the log names {name}:\n{text}");
+    }
+    for token in &tokens {
+        assert!(
+            !text.contains(token.as_str()),
+            "the log shows a mailed token:\n{text}"
+        );
+    }
+    assert!(
+        !text.contains(address),
+        "the log shows the address:\n{text}"
     );
 }

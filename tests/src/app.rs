@@ -15,8 +15,8 @@ pub const SECRET: &str = "test-secret-key-that-is-long-enough-for-hs512-01234567
 /// The password of every user [`TestApp::user`] registers.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// The configuration of a test server: fast bcrypt, one worker, short timeouts; `extra`
-/// overrides or adds variables.
+/// The configuration of a test server: fast bcrypt, one worker, short timeouts, mail (when no
+/// `SMTP_URL` is given) into a temporary directory; `extra` overrides or adds variables.
 pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<&str, &str> = [
         ("DATABASE_URL", database_url),
@@ -30,6 +30,10 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     ]
     .into_iter()
     .collect();
+    // Mail of a server with no `SMTP_URL` goes to files: never into the crate's directory.
+    let outbox = std::env::temp_dir().join("posts-api-test-outbox");
+    let outbox = outbox.to_string_lossy();
+    vars.insert("MAIL_OUTBOX_DIR", &outbox);
     vars.extend(extra.iter().copied());
     Settings::from_vars(|k| vars.get(k).map(|v| (*v).to_owned())).expect("test settings are valid")
 }

@@ -102,6 +102,14 @@ impl ApiError {
                 S::TooManyAttempts { .. } => {
                     text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
                 }
+                S::InvalidAccountToken => text(StatusCode::BAD_REQUEST, "invalid or expired token"),
+                S::TooManyRequests { .. } => {
+                    text(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+                }
+                S::RecoveryDisabled => text(StatusCode::NOT_FOUND, "password recovery is disabled"),
+                S::VerificationDisabled => {
+                    text(StatusCode::NOT_FOUND, "email verification is disabled")
+                }
                 S::Unavailable(_) | S::StorageFailure(_) => {
                     text(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
                 }
@@ -204,6 +212,22 @@ impl ResponseError for ApiError {
                         format!("\"login\";q={limit};w={window_secs}"),
                     ))
                     .insert_header(("RateLimit", format!("\"login\";r=0;t={retry_after_secs}")));
+            }
+            ApiError::Service(service::Error::TooManyRequests {
+                policy,
+                retry_after_secs,
+                limit,
+                window_secs,
+            }) => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+                    .insert_header((
+                        "RateLimit-Policy",
+                        format!("\"{policy}\";q={limit};w={window_secs}"),
+                    ))
+                    .insert_header((
+                        "RateLimit",
+                        format!("\"{policy}\";r=0;t={retry_after_secs}"),
+                    ));
             }
             ApiError::Service(
                 service::Error::Unavailable(_) | service::Error::StorageFailure(_),

@@ -13,6 +13,7 @@ mod idempotency;
 mod json;
 mod path;
 mod query;
+mod switch;
 
 pub use auth::Authed;
 pub use body::{BodyTimeout, MAX_BODY, content_length};
@@ -21,6 +22,7 @@ pub use idempotency::{IdempotencyKey, key_loc};
 pub use json::{Fields, FromJson, JsonBody};
 pub use path::{IdAndBody, IdPath};
 pub use query::ListParams;
+pub use switch::{RecoveryOn, VerificationOn};
 
 use service::domain::Invalid;
 

@@ -1,6 +1,7 @@
 //! `/users/`: registration, look-ups, and the caller's own account (password change,
 //! deletion).
 
+use actix_web::guard::GuardContext;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, post, put};
 use service::accounts::Confirmation;
@@ -20,7 +21,8 @@ fn user_response(status: actix_web::http::StatusCode, user: service::users::User
         .json(UserOut::from(user))
 }
 
-/// Registers a user.
+/// Registers a user. While email verification is required, a verification token is mailed to
+/// the address.
 #[utoipa::path(
     tag = "Users",
     operation_id = "create_user",
@@ -40,7 +42,14 @@ pub(super) async fn create_user(
     body: JsonBody<UserCreate>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let user = service::users::register(&state.db, &state.auth, body.email, body.password).await?;
+    let user = service::email::register(
+        &state.db,
+        &state.auth,
+        &state.account_mail,
+        body.email,
+        body.password,
+    )
+    .await?;
     Ok(user_response(actix_web::http::StatusCode::CREATED, user))
 }
 
@@ -61,6 +70,13 @@ pub(super) async fn me(req: Authed) -> HttpResponse {
     user_response(actix_web::http::StatusCode::OK, user)
 }
 
+/// Keeps `/users/verify` out of `GET /users/{id}`: it is a path of its own (`POST` only), and
+/// OpenAPI matches a concrete path before a templated one, so `GET /users/verify` is 405 with
+/// `Allow: POST`, not a look-up of a user named "verify".
+fn not_verify(ctx: &GuardContext<'_>) -> bool {
+    ctx.head().uri.path() != "/users/verify"
+}
+
 /// A user by id.
 #[utoipa::path(
     tag = "Users",
@@ -75,7 +91,7 @@ pub(super) async fn me(req: Authed) -> HttpResponse {
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[get("/users/{id}")]
+#[get("/users/{id}", guard = "not_verify")]
 pub(super) async fn get_user(
     state: Data<AppState>,
     req: Authed<IdPath>,

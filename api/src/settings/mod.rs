@@ -1,5 +1,5 @@
 //! Configuration: environment variables (or `.env`), read and checked once at start-up, in
-//! groups: where to listen, the database, auth, login throttling, CORS.
+//! groups: where to listen, the database, auth, login throttling, CORS, mail.
 //!
 //! An unusable value stops the server with one line naming the variable, never a panic.
 //! What each variable means and its default is in the README's configuration table.
@@ -12,9 +12,11 @@ use service::throttle::ThrottleConfig;
 
 mod auth;
 mod cors;
+mod mail;
 mod vars;
 
 pub use cors::CorsOrigins;
+pub use mail::{DEFAULT_MAIL_FROM, DEFAULT_OUTBOX_DIR, MailSettings};
 use vars::Vars;
 
 /// The JWT key used when `SECRET_KEY` is unset. Fine for trying the API out; refused when
@@ -41,6 +43,9 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// Which browser origins may call the API (`CORS_ORIGINS`).
     pub cors: CorsOrigins,
+    /// Mail, password recovery, email verification (`SMTP_URL`, `MAIL_*`, `PASSWORD_*`,
+    /// `EMAIL_VERIFICATION_EXPIRE_HOURS`).
+    pub mail: MailSettings,
 }
 
 /// The HTTP server itself.
@@ -137,6 +142,7 @@ impl Settings {
             body_timeout: vars.seconds("REQUEST_BODY_TIMEOUT_SECS", 10, 3600)?,
             write_timeout: vars.seconds("RESPONSE_WRITE_TIMEOUT_SECS", 30, 3600)?,
         };
+        let mail = mail::mail(&vars, production, auth.require_email_verification)?;
         Ok(Settings {
             server,
             database,
@@ -146,6 +152,7 @@ impl Settings {
             throttle,
             idempotency_ttl: Duration::from_secs(idempotency_hours * 3600),
             cors,
+            mail,
         })
     }
 }
@@ -185,7 +192,15 @@ mod tests {
                 .starts_with("invalid configuration: SECRET_KEY")
         );
         let key = "k".repeat(40);
-        assert!(settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key)]).is_ok());
+        let smtp = "smtps://mail.example.com";
+        assert!(
+            settings(&[
+                ("APP_ENV", "production"),
+                ("SECRET_KEY", &key),
+                ("SMTP_URL", smtp)
+            ])
+            .is_ok()
+        );
     }
 
     #[test]
@@ -233,12 +248,63 @@ mod tests {
             ("SHUTDOWN_DRAIN_SECS", "-1"),
             ("REQUEST_BODY_TIMEOUT_SECS", "0"),
             ("RESPONSE_WRITE_TIMEOUT_SECS", "0"),
+            ("SMTP_URL", "http://mail.example.com"),
+            ("MAIL_FROM", "not an address"),
+            ("PASSWORD_RECOVERY", "maybe"),
+            ("PASSWORD_RESET_EXPIRE_MINUTES", "0"),
+            ("EMAIL_VERIFICATION_EXPIRE_HOURS", "0"),
+            ("MAIL_MAX_REQUESTS", "-1"),
+            ("MAIL_MAX_REQUESTS_PER_CLIENT", "-1"),
+            ("MAIL_REQUEST_WINDOW_SECS", "0"),
         ];
         for (i, (expected, _)) in order.iter().enumerate() {
             let err = settings(&order[i..]).unwrap_err();
             assert_eq!(err.variable, *expected);
         }
         assert!(settings(&[]).is_ok());
+    }
+
+    #[test]
+    fn production_needs_an_smtp_server_unless_nothing_sends_mail() {
+        let key = "k".repeat(40);
+        let base = [("APP_ENV", "production"), ("SECRET_KEY", key.as_str())];
+        let err = settings(&base).unwrap_err();
+        assert_eq!(err.variable, "SMTP_URL");
+        assert!(!err.to_string().contains('\n'));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            settings(&vars)
+        };
+        assert!(with(&[("SMTP_URL", "smtps://u:p@mail.example.com")]).is_ok());
+        assert!(with(&[("PASSWORD_RECOVERY", "false")]).is_ok());
+        assert_eq!(
+            with(&[
+                ("PASSWORD_RECOVERY", "false"),
+                ("REQUIRE_EMAIL_VERIFICATION", "true")
+            ])
+            .unwrap_err()
+            .variable,
+            "SMTP_URL"
+        );
+        // Development writes mail into the outbox instead.
+        let dev = settings(&[]).unwrap();
+        assert_eq!(
+            dev.mail.delivery.outbox_dir(),
+            Some(std::path::Path::new("mail-outbox"))
+        );
+        assert!(dev.mail.accounts.password_recovery);
+        assert_eq!(dev.mail.accounts.reset_ttl_secs, 1800);
+        assert_eq!(dev.mail.accounts.verification_ttl_secs, 48 * 3600);
+    }
+
+    #[test]
+    fn the_smtp_password_never_shows_in_an_error_or_in_debug() {
+        let err = settings(&[("SMTP_URL", "ftp://ann:hunter22@mail.example.com")]).unwrap_err();
+        assert_eq!(err.variable, "SMTP_URL");
+        assert!(!err.to_string().contains("hunter22"), "{err}");
+        let ok = settings(&[("SMTP_URL", "smtp://ann:hunter22@mail.example.com:2525")]).unwrap();
+        assert!(!format!("{ok:?}").contains("hunter22"));
     }
 
     #[test]

@@ -16,6 +16,8 @@ use actix_web_prom::PrometheusMetrics;
 use futures_util::future::ready;
 use service::Db;
 use service::auth::Auth;
+use service::email::{AccountMail, MailThrottles};
+use service::mail::Mailer;
 use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -38,6 +40,8 @@ pub(super) struct Shared {
     next_pool: Arc<AtomicUsize>,
     auth: Arc<Auth>,
     login_throttle: Arc<LoginThrottle>,
+    account_mail: Arc<AccountMail>,
+    mail_throttles: Arc<MailThrottles>,
     idempotency_ttl: chrono::TimeDelta,
     /// Set on SIGTERM while the server drains.
     pub(super) draining: Arc<AtomicBool>,
@@ -57,18 +61,25 @@ pub(super) struct Shared {
 
 impl Shared {
     /// The metrics (with gauges over `pools`), auth with its dummy hash made, the login
-    /// throttle, and what the OpenAPI document says about paths.
+    /// throttle, the mailer and its throttles, and what the OpenAPI document says about paths.
     pub(super) fn new(settings: &Settings, pools: &Arc<[Db]>) -> Result<Self, StartError> {
         let metrics = metrics::middleware(pools, settings.database.max_connections)
             .map_err(StartError::Metrics)?;
         let auth = Arc::new(Auth::new(&settings.auth));
         auth.warm_up();
+        let mailer = Mailer::new(&settings.mail.delivery).map_err(StartError::Mail)?;
+        log::info!("{}", mail_line(settings));
         let api = docs::openapi();
         Ok(Self {
             pools: Arc::clone(pools),
             next_pool: Arc::new(AtomicUsize::new(0)),
             auth,
             login_throttle: Arc::new(LoginThrottle::new(settings.throttle)),
+            account_mail: Arc::new(AccountMail::new(&settings.mail.accounts, mailer)),
+            mail_throttles: Arc::new(MailThrottles::new(
+                settings.mail.throttle,
+                settings.throttle,
+            )),
             idempotency_ttl: chrono::TimeDelta::from_std(settings.idempotency_ttl)
                 .unwrap_or(chrono::TimeDelta::hours(24)),
             draining: Arc::new(AtomicBool::new(false)),
@@ -98,6 +109,8 @@ impl Shared {
             db: self.pools[pool].clone(),
             auth: Arc::clone(&self.auth),
             login_throttle: Arc::clone(&self.login_throttle),
+            account_mail: Arc::clone(&self.account_mail),
+            mail_throttles: Arc::clone(&self.mail_throttles),
             idempotency_ttl: self.idempotency_ttl,
             draining: Arc::clone(&self.draining),
         })
@@ -190,6 +203,34 @@ impl Shared {
                 }
             })
             .wrap_fn(request_id::middleware)
+    }
+}
+
+/// The start-up line saying where mail goes: the SMTP server (never its credentials), or, with
+/// no `SMTP_URL`, the outbox directory, where each message is an `.eml` file. The outbox
+/// stands in for the log the issue first suggested: messages carry tokens, which never reach
+/// a log line.
+fn mail_line(settings: &Settings) -> String {
+    let accounts = &settings.mail.accounts;
+    let sends = match (
+        accounts.password_recovery,
+        accounts.require_email_verification,
+    ) {
+        (true, true) => "password recovery and email verification",
+        (true, false) => "password recovery",
+        (false, true) => "email verification",
+        (false, false) => "nothing (PASSWORD_RECOVERY=false, no email verification)",
+    };
+    match settings.mail.delivery.outbox_dir() {
+        Some(dir) => format!(
+            "mail: no SMTP_URL, so each message ({sends}) is written as an .eml file into {} \
+             (development only)",
+            dir.display()
+        ),
+        None => format!(
+            "mail: {sends} sent through the {}",
+            settings.mail.delivery.describe()
+        ),
     }
 }
 

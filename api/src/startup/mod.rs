@@ -29,6 +29,8 @@ pub enum StartError {
     Database(#[from] ConnectError),
     #[error("cannot apply migrations: {0}")]
     Migration(#[source] service::DbErr),
+    #[error("cannot set up mail: {0}")]
+    Mail(#[source] service::Error),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
     #[error("cannot write the OpenAPI document: {0}")]

@@ -130,6 +130,15 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::SessionNotFound(101)),
         ApiError::Service(S::InvalidGrant),
         ApiError::Service(S::EmailNotVerified),
+        ApiError::Service(S::InvalidAccountToken),
+        ApiError::Service(S::TooManyRequests {
+            policy: "mail",
+            retry_after_secs: 7,
+            limit: 5,
+            window_secs: 3600,
+        }),
+        ApiError::Service(S::RecoveryDisabled),
+        ApiError::Service(S::VerificationDisabled),
         ApiError::Service(S::IdempotencyKeyInProgress),
         ApiError::Service(S::Unavailable(db())),
         ApiError::Service(S::StorageFull(db())),
@@ -166,6 +175,10 @@ fn listed_above(failure: &ApiError) {
             | S::SessionNotFound(_)
             | S::InvalidGrant
             | S::EmailNotVerified
+            | S::InvalidAccountToken
+            | S::TooManyRequests { .. }
+            | S::RecoveryDisabled
+            | S::VerificationDisabled
             | S::IdempotencyKeyInProgress
             | S::Unavailable(_)
             | S::StorageFull(_)

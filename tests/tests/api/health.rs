@@ -45,7 +45,11 @@ async fn wrong_methods_are_json_405_with_allow() {
         (Method::GET, "/vote/", "POST"),
         (Method::DELETE, "/", "GET"),
         (Method::POST, "/health", "GET"),
-        (Method::PUT, "/users/me", "GET, DELETE"),
+        (Method::PUT, "/users/me", "GET, DELETE, PATCH"),
+        (Method::GET, "/password-recovery", "POST"),
+        // A concrete path, not a user's `{id}`.
+        (Method::GET, "/users/verify", "POST"),
+        (Method::GET, "/users/verify/resend/", "POST"),
         // A concrete path is not an `{id}` (OpenAPI matches it first): not a 422 for "latest".
         (Method::PUT, "/posts/latest", "GET"),
         (Method::PATCH, "/posts/latest/", "GET"),
