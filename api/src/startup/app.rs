@@ -94,11 +94,13 @@ impl Shared {
     }
 
     /// Reads the bcrypt cost most stored hashes have, for the unknown-email check; on a
-    /// database failure logs it and goes on with the configured cost (a login reads it again
-    /// later).
+    /// database failure logs it and goes on with the configured cost (the first login after
+    /// `TYPICAL_COST_TTL` reads it again).
     pub(super) async fn read_typical_hash_cost(&self) {
         if let Err(e) = self.auth.refresh_typical_cost(&self.pools[0], true).await {
-            log::warn!("cannot read the stored bcrypt costs ({e}); reading them at a later login");
+            log::warn!(
+                "cannot read the stored bcrypt costs ({e}); unknown emails are checked at the configured cost until a login reads them again"
+            );
         }
     }
 
