@@ -513,12 +513,22 @@ async fn failed_login_counts_are_swept_once_a_day_old() {
     // 255 failures: no sweep yet; the 256th sweeps.
     for n in 0..256 {
         if n == 255 {
-            assert_eq!(count("WHERE subject LIKE 'stale%'").await, 1000, "swept too soon");
+            assert_eq!(
+                count("WHERE subject LIKE 'stale%'").await,
+                1000,
+                "swept too soon"
+            );
         }
-        let res = app.login(&format!("guess{n}@example.com"), "wrong password").await;
+        let res = app
+            .login(&format!("guess{n}@example.com"), "wrong password")
+            .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
     }
-    assert_eq!(count("WHERE subject LIKE 'stale%'").await, 0, "the old counts are swept");
+    assert_eq!(
+        count("WHERE subject LIKE 'stale%'").await,
+        0,
+        "the old counts are swept"
+    );
     // What is left: the 256 failures' own counts, per account and per account-and-client pair.
     assert!(count("").await <= 2 * 256);
 }
