@@ -267,6 +267,12 @@ mod tests {
                 .await
                 .unwrap()
         );
+        assert!(!a.needs_rehash(&h), "a hash of the configured cost stays");
+        let other = bcrypt::hash("correct horse", 5).unwrap();
+        assert!(
+            a.needs_rehash(&other),
+            "a hash of another cost is made anew"
+        );
         assert!(!a.check_password("wrong horse", Some(h)).await.unwrap());
         assert!(!a.check_password("correct horse", None).await.unwrap());
     }
