@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The body could not be read (broken chunked encoding, bad multipart framing).
     #[error("request body unreadable")]
     BadPayload,
+    /// The body did not all arrive within `REQUEST_BODY_TIMEOUT_SECS`.
+    #[error("request body not received in time")]
+    BodyTimeout,
     /// No route has this path.
     #[error("no route for the path")]
     NoRoute,
@@ -126,6 +129,7 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge => text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
             ApiError::BadPayload => text(StatusCode::BAD_REQUEST, "invalid request body"),
+            ApiError::BodyTimeout => text(StatusCode::REQUEST_TIMEOUT, "request timeout"),
             ApiError::NoRoute => text(StatusCode::NOT_FOUND, "Not Found"),
             ApiError::ShuttingDown => text(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
             ApiError::MethodNotAllowed(_) => {
@@ -194,6 +198,10 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            ApiError::BodyTimeout => {
+                res.force_close();
             }
             ApiError::Service(service::Error::TooManyAttempts {
                 retry_after_secs,

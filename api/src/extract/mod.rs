@@ -16,7 +16,7 @@ mod query;
 mod switch;
 
 pub use auth::Authed;
-pub use body::{MAX_BODY, content_length};
+pub use body::{BodyTimeout, MAX_BODY, content_length};
 pub use form::{Form, FormFields, FromForm};
 pub use idempotency::{IdempotencyKey, key_loc};
 pub use json::{Fields, FromJson, JsonBody};

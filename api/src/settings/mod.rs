@@ -61,6 +61,13 @@ pub struct ServerSettings {
     /// How long, after SIGTERM, the server keeps serving with `/ready` at 503 before it stops
     /// accepting, so that a load balancer can take it out first.
     pub drain: Duration,
+    /// The most a request's body may take to arrive, from the first read of it to its end
+    /// (`REQUEST_BODY_TIMEOUT_SECS`): past it the answer is 408 and the connection closes.
+    pub body_timeout: Duration,
+    /// How long data written to a client may stay unacknowledged, a client that stops reading
+    /// included, before the kernel drops the connection (`RESPONSE_WRITE_TIMEOUT_SECS`, set
+    /// as `TCP_USER_TIMEOUT` on Linux).
+    pub write_timeout: Duration,
 }
 
 /// A configuration variable with an unusable value. Displays as one line naming it.
@@ -132,6 +139,8 @@ impl Settings {
             workers: vars.number("WORKERS", cores, 1..=256)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 30, 3600)?,
             drain: Duration::from_secs(vars.number("SHUTDOWN_DRAIN_SECS", 0, 0..=3600)?),
+            body_timeout: vars.seconds("REQUEST_BODY_TIMEOUT_SECS", 10, 3600)?,
+            write_timeout: vars.seconds("RESPONSE_WRITE_TIMEOUT_SECS", 30, 3600)?,
         };
         let mail = mail::mail(&vars, production, auth.require_email_verification)?;
         Ok(Settings {
@@ -236,6 +245,9 @@ mod tests {
             ("DATABASE_STATEMENT_TIMEOUT_SECS", "0"),
             ("WORKERS", "0"),
             ("SHUTDOWN_TIMEOUT_SECS", "0"),
+            ("SHUTDOWN_DRAIN_SECS", "-1"),
+            ("REQUEST_BODY_TIMEOUT_SECS", "0"),
+            ("RESPONSE_WRITE_TIMEOUT_SECS", "0"),
             ("SMTP_URL", "http://mail.example.com"),
             ("MAIL_FROM", "not an address"),
             ("PASSWORD_RECOVERY", "maybe"),

@@ -26,6 +26,7 @@ use super::StartError;
 use super::fallback::Fallback;
 use super::middleware::{CanonicalPath, JsonNotFound, RefuseOversizedBody};
 use super::paths::{CanonicalPaths, RouteTable};
+use crate::extract::BodyTimeout;
 use crate::logging::ACCESS_LOG_TARGET;
 use crate::settings::{CorsOrigins, Settings};
 use crate::state::AppState;
@@ -55,6 +56,8 @@ pub(super) struct Shared {
     cors: CorsOrigins,
     /// Whether `RUST_LOG` lets the access log's lines through.
     access_log: bool,
+    /// `REQUEST_BODY_TIMEOUT_SECS`, for the extractors that read bodies.
+    body_timeout: BodyTimeout,
 }
 
 impl Shared {
@@ -88,7 +91,19 @@ impl Shared {
             api_json: Bytes::from(api.to_json().map_err(StartError::Docs)?),
             cors: settings.cors.clone(),
             access_log: log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info),
+            body_timeout: BodyTimeout(settings.server.body_timeout),
         })
+    }
+
+    /// Reads the bcrypt cost most stored hashes have, for the unknown-email check; on a
+    /// database failure logs it and goes on with the configured cost (the first login after
+    /// `TYPICAL_COST_TTL` reads it again).
+    pub(super) async fn read_typical_hash_cost(&self) {
+        if let Err(e) = self.auth.refresh_typical_cost(&self.pools[0], true).await {
+            log::warn!(
+                "cannot read the stored bcrypt costs ({e}); unknown emails are checked at the configured cost until a login reads them again"
+            );
+        }
     }
 
     /// This worker's state: its own pool, and what all workers share.
@@ -119,7 +134,7 @@ impl Shared {
     /// 3. the method bounding, just outside the metrics, so that they label a made-up method
     ///    `OTHER`;
     /// 4. the metrics, counting every answer below: preflights, 405s, 404s and 413s too;
-    /// 5. CORS and 6. `nosniff`, which add headers to every answer below: outside 7., which
+    /// 5. CORS and 6. `nosniff` and the Content-Security-Policy, which add headers to every answer below: outside 7., which
     ///    makes its response anew;
     /// 7. the JSON 404, outside the router, whose Swagger UI service answers 404 with no body;
     /// 8. the 413 and 9. the canonical path, innermost, so that they run before routing: the
@@ -138,6 +153,7 @@ impl Shared {
     > {
         App::new()
             .app_data(self.worker_state())
+            .app_data(self.body_timeout)
             .default_service(Fallback(Arc::clone(&self.routes)))
             .into_utoipa_app()
             .configure(routes::configure)
@@ -158,7 +174,14 @@ impl Shared {
             .wrap(CanonicalPath(Arc::clone(&self.canonical)))
             .wrap(RefuseOversizedBody)
             .wrap(JsonNotFound)
-            .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((
+                        header::CONTENT_SECURITY_POLICY,
+                        docs::CONTENT_SECURITY_POLICY,
+                    )),
+            )
             .wrap(cors(&self.cors))
             .wrap(self.metrics.clone())
             .wrap_fn(metrics::bounded_method)

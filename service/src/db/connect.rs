@@ -159,7 +159,8 @@ fn server(url: &str) -> String {
 pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<Db>, ConnectError> {
     if !is_postgres(&settings.url) {
         let db = open(settings, Some(LOCK_WAIT), None).await?;
-        return Ok(vec![Db(Backend::SeaOrm(db))]);
+        let file = super::writable::SqliteFile::opened(&settings.url).map(std::sync::Arc::new);
+        return Ok(vec![Db(Backend::SeaOrm(db), file)]);
     }
     let options = PgConnectOptions::from_str(&settings.url)
         .map(|o| with_lock_wait(o, LOCK_WAIT))
@@ -174,7 +175,7 @@ pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<
     .await?;
     Ok(pools
         .into_iter()
-        .map(|pool| Db(Backend::Postgres(pool)))
+        .map(|pool| Db(Backend::Postgres(pool), None))
         .collect())
 }
 

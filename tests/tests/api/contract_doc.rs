@@ -149,6 +149,7 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::NotAuthenticated,
         ApiError::PayloadTooLarge,
         ApiError::BadPayload,
+        ApiError::BodyTimeout,
         ApiError::NoRoute,
         ApiError::ShuttingDown,
         ApiError::MethodNotAllowed("GET".to_owned()),
@@ -190,6 +191,7 @@ fn listed_above(failure: &ApiError) {
         | ApiError::NotAuthenticated
         | ApiError::PayloadTooLarge
         | ApiError::BadPayload
+        | ApiError::BodyTimeout
         | ApiError::NoRoute
         | ApiError::ShuttingDown
         | ApiError::MethodNotAllowed(_) => {}
