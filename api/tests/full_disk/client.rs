@@ -101,7 +101,10 @@ pub(super) async fn register_and_login(api: &Api, ledger: &mut Ledger, name: &st
         api.write(ledger, Write::Register(email.clone())).await,
         "register {email}"
     );
-    login(&api.client, &api.base, &email).await.1.expect("log in")
+    login(&api.client, &api.base, &email)
+        .await
+        .1
+        .expect("log in")
 }
 
 /// `len` characters that compress badly (PostgreSQL would squeeze a repeated one into a
