@@ -2,7 +2,8 @@
 # The real-browser test of the server's documentation pages: Debian's Chromium, driven by
 # playwright-core (pinned in e2e/package-lock.json), registers a user, logs in with
 # Authorize and lists posts in Swagger UI at /docs, then checks that ReDoc at /redoc lists
-# the operations, and that neither page asked anything of a host other than this machine.
+# the operations, and that neither page asked anything of a host other than this machine, nor
+# ran without the server's Content-Security-Policy or broke it.
 # Needs the debug server already built (`cargo build -p api`). Screenshots go to
 # $ARTIFACTS_DIR (default target/e2e-artifacts). The server stops however this ends.
 set -euo pipefail

@@ -7,6 +7,9 @@
 #   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
 #                [--connections C] [--scenarios "s1 s2 ..."] [--sweep "64 256"] [--no-sweep]
 #                [--no-pgbench] [--compare URL]
+#   bench/run.sh --deep [--posts N] [--depth N] [...]: the deep-page measurement instead
+#   (bench/deep.sh): 1,000,000 posts inserted with SQL, a page 500,000 deep by skip and by
+#   cursor against the first page.
 #   --compare URL: also seed the server already running at URL (another implementation of
 #   the same API, e.g. the FastAPI course's, on an empty database) and run each scenario
 #   against it right after ours, at the same connection count; the report adds "ours ÷ theirs".
@@ -20,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+case " $* " in *" --deep "*) exec bash "$ROOT/bench/deep.sh" "$@" ;; esac
 
 DB=postgres
 USERS=20 POSTS=1000 VOTES=1000

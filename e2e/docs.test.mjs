@@ -78,6 +78,9 @@ async function screenshot(page, name) {
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const requests = [];
+/** Content-Security-Policy violations the browser reported, and the pages served without one. */
+const cspViolations = [];
+const pagesWithoutCsp = [];
 
 function isLocal(url) {
   const u = new URL(url);
@@ -92,11 +95,24 @@ function recordRequests(page) {
   });
   page.on('response', (r) => {
     if (r.status() >= 400) console.log(`# ${r.status()} for ${r.request().method()} ${r.url()}`);
+    if (r.request().resourceType() === 'document' && r.status() < 300 && !r.headers()['content-security-policy']) {
+      pagesWithoutCsp.push(r.url());
+    }
   });
   page.on('pageerror', (e) => console.log(`# page error on ${page.url()}: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`# console error on ${page.url()}: ${m.text()}`);
+    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`);
   });
+}
+
+/** The page ran under the server's Content-Security-Policy, and broke none of it. */
+function checkCsp(label, violationsFrom, pagesFrom) {
+  const violations = cspViolations.slice(violationsFrom);
+  const bare = pagesWithoutCsp.slice(pagesFrom);
+  const name = `${label}: served with a Content-Security-Policy, and no violation of it`;
+  if (violations.length === 0 && bare.length === 0) ok(name);
+  else fail(name, [...bare.map((u) => `no policy: ${u}`), ...violations].join('\n'));
 }
 
 /** Records the result without throwing, so that later phases still run. */
@@ -257,6 +273,12 @@ async function swagger(page) {
     'GET /posts/ was sent with the bearer token from Authorize',
     sent ? `Authorization header: ${sent.headers.authorization}` : 'no GET /posts/ request was seen',
   );
+
+  // persistAuthorization: the token survives a reload of the page.
+  await page.reload({ waitUntil: 'load', timeout: WAIT_MS });
+  await waitFor(page.locator('.auth-wrapper .btn.authorize'), 'the Authorize button after a reload');
+  const kept = await page.locator('.auth-wrapper .btn.authorize').first().getAttribute('class');
+  check(/\blocked\b/.test(kept || ''), 'the authorization survives a reload of the page (persistAuthorization)', `class: ${kept}`);
 }
 
 // --- ReDoc ------------------------------------------------------------------------------
@@ -340,6 +362,7 @@ try {
   ];
   for (const [label, run] of phases) {
     const from = requests.length;
+    const [violationsFrom, pagesFrom] = [cspViolations.length, pagesWithoutCsp.length];
     try {
       await run(page);
     } catch (e) {
@@ -348,6 +371,7 @@ try {
     }
     // Checked whatever happened above: a page that asked the internet for a script fails so.
     checkAllLocal(label, from);
+    checkCsp(label, violationsFrom, pagesFrom);
   }
 } catch (e) {
   if (!(e instanceof CheckFailed)) fail('the browser test runs', e.stack || e);

@@ -103,7 +103,8 @@ fn serve() -> ExitCode {
     logging::init();
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings).await?;
-        log::info!("listening on port {}; docs at /docs", app.port());
+        // Says "listening" once the signals are caught, so that none sent on seeing the line
+        // finds the process without its handlers.
         app.run_until_signalled()
             .await
             .map_err(|e| crate::StartError::Bind {

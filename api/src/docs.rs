@@ -118,6 +118,159 @@ impl Modify for CommonResponses {
     }
 }
 
+/// An example on every response that has a body, true to its status: the `detail` of an
+/// error is one that status can have on that route (what docs/API.md's table lists), a 422
+/// one the route can give, and a success its schema's own example. Responses that already
+/// carry one keep it. Checked by `tests/tests/api/contract_doc.rs`.
+struct Examples;
+
+/// Every `detail` text by status, as docs/API.md lists them; `{...}` stands for a number.
+const DETAILS: &[(&str, &str)] = &[
+    ("400", "invalid request body"),
+    ("400", "invalid or expired token"),
+    ("401", "Not authenticated"),
+    ("401", "Could not validate credentials"),
+    ("403", "Invalid Credentials"),
+    ("403", "email not verified"),
+    ("403", "Not authorized to perform requested action"),
+    ("404", "post with id: latest was not found"),
+    ("404", "user with id: {id} was not found"),
+    ("404", "post with id: {id} was not found"),
+    ("404", "vote does not exist"),
+    ("404", "session with id: {id} was not found"),
+    ("404", "password recovery is disabled"),
+    ("404", "email verification is disabled"),
+    ("404", "Not Found"),
+    ("409", "email already registered"),
+    ("409", "user {user_id} has already voted on post {post_id}"),
+    (
+        "409",
+        "a request with this Idempotency-Key is still in progress",
+    ),
+    (
+        "412",
+        "the post has changed since the If-Match tag was made",
+    ),
+    ("413", "payload too large"),
+    ("429", "too many login attempts"),
+    ("429", "too many requests"),
+    ("500", "internal server error"),
+    ("503", "database unavailable"),
+    ("503", "shutting down"),
+    ("507", "insufficient storage"),
+];
+
+/// The `detail` of an error response: the text its description starts with (with realistic
+/// numbers), else the first text of its status.
+fn error_detail(status: &str, description: &str) -> Option<String> {
+    let texts = || {
+        DETAILS
+            .iter()
+            .filter(|(s, _)| *s == status)
+            .map(|(_, t)| *t)
+    };
+    let text = texts()
+        .find(|t| description.starts_with(t))
+        .or_else(|| texts().next())?;
+    let id = if text.starts_with("user") {
+        "17"
+    } else if text.starts_with("session") {
+        "12"
+    } else {
+        "42"
+    };
+    Some(
+        text.replace("{id}", id)
+            .replace("{user_id}", "17")
+            .replace("{post_id}", "42"),
+    )
+}
+
+/// A 422 a route can give: a bad query for the list, a bad path id for a route with one and
+/// no body, else an empty body.
+fn validation_example(path: &str, method: &str, has_body: bool) -> serde_json::Value {
+    use serde_json::json;
+    let entry = if path == "/posts/" && method == "get" {
+        json!({"type": "less_than_equal", "loc": ["query", "limit"],
+            "msg": "Input should be less than or equal to 100", "ctx": {"le": 100}})
+    } else if path.contains("{id}") && !has_body {
+        json!({"type": "greater_than", "loc": ["path", "id"],
+            "msg": "Input should be greater than 0", "ctx": {"gt": 0}})
+    } else {
+        json!({"type": "missing", "loc": ["body"], "msg": "Field required"})
+    };
+    json!({ "detail": [entry] })
+}
+
+impl Modify for Examples {
+    fn modify(&self, api: &mut Document) {
+        use serde_json::Value;
+        use utoipa::openapi::schema::Schema;
+        let schema_examples: std::collections::BTreeMap<String, Value> = api
+            .components
+            .iter()
+            .flat_map(|c| c.schemas.iter())
+            .filter_map(|(name, schema)| {
+                let schema = serde_json::to_value(schema).ok()?;
+                let example = schema
+                    .get("example")
+                    .cloned()
+                    .or_else(|| schema.get("examples").and_then(|e| e.get(0)).cloned())?;
+                Some((name.clone(), example))
+            })
+            .collect();
+        let name_of = |r: &Ref| r.ref_location.rsplit('/').next().unwrap_or("").to_owned();
+        for (path, item) in &mut api.paths.paths {
+            let operations = [
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("patch", &mut item.patch),
+            ];
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                let has_body = op.request_body.is_some();
+                for (status, response) in &mut op.responses.responses {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    let description = response.description.clone();
+                    for content in response.content.values_mut() {
+                        let RefOr::T(content) = content else { continue };
+                        if content.example.is_some() || !content.examples.is_empty() {
+                            continue;
+                        }
+                        let (name, array) = match &content.schema {
+                            Some(RefOr::Ref(r)) => (name_of(r), false),
+                            Some(RefOr::T(Schema::Array(array))) => match &array.items {
+                                utoipa::openapi::schema::ArrayItems::RefOrSchema(item) => {
+                                    match item.as_ref() {
+                                        RefOr::Ref(r) => (name_of(r), true),
+                                        RefOr::T(_) => continue,
+                                    }
+                                }
+                                utoipa::openapi::schema::ArrayItems::False => continue,
+                            },
+                            _ => continue,
+                        };
+                        let example = match name.as_str() {
+                            "ErrorBody" => error_detail(status, &description)
+                                .map(|detail| serde_json::json!({ "detail": detail })),
+                            "ValidationErrorBody" => {
+                                Some(validation_example(path, method, has_body))
+                            }
+                            _ => schema_examples.get(&name).cloned(),
+                        };
+                        content.example =
+                            example.map(|e| if array { Value::Array(vec![e]) } else { e });
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The whole document: every route registered in [`routes::configure`], nothing else.
 pub fn openapi() -> Document {
     let (_, mut api) = App::new()
@@ -127,6 +280,7 @@ pub fn openapi() -> Document {
         .split_for_parts();
     // After the routes are in: `ApiDoc`'s own modifiers run before they are collected.
     CommonResponses.modify(&mut api);
+    Examples.modify(&mut api);
     api
 }
 
@@ -139,6 +293,26 @@ pub fn openapi_json(json: actix_web::web::Bytes) -> actix_web::HttpResponse {
         .content_type("application/json")
         .body(json)
 }
+
+/// The Content-Security-Policy of every answer, written for the two pages that run in a
+/// browser, Swagger UI and ReDoc (the JSON answers run nothing): scripts only from this server
+/// plus ReDoc's one inline script (by its hash); styles from here or inline (both pages set
+/// them from script); images and fonts from here or `data:` (ReDoc's logo is one); ReDoc's
+/// search worker from a `blob:`; requests only to this server; no plugins, no `<base>`, no
+/// framing.
+pub const CONTENT_SECURITY_POLICY: &str = concat!(
+    "default-src 'self'; ",
+    "script-src 'self' 'sha256-Nxo1jbN7CjY0KUSOwZJ9lKQhkMORWewsf4c5czsIbvU='; ",
+    "style-src 'self' 'unsafe-inline'; ",
+    "img-src 'self' data:; ",
+    "font-src 'self' data:; ",
+    "worker-src 'self' blob:; ",
+    "connect-src 'self'; ",
+    "object-src 'none'; ",
+    "base-uri 'none'; ",
+    "form-action 'self'; ",
+    "frame-ancestors 'none'"
+);
 
 /// Where ReDoc's page is served.
 pub const REDOC_PATH: &str = "/redoc";
@@ -179,4 +353,31 @@ pub async fn redoc_bundle() -> actix_web::HttpResponse {
             "public, max-age=86400",
         ))
         .body(REDOC_BUNDLE.as_str())
+}
+
+#[cfg(test)]
+mod csp_tests {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+
+    use super::{CONTENT_SECURITY_POLICY, REDOC_PAGE};
+
+    #[test]
+    fn the_policy_allows_redocs_inline_script_by_its_hash() {
+        let script = REDOC_PAGE
+            .split("<script>")
+            .nth(1)
+            .and_then(|rest| rest.split("</script>").next())
+            .unwrap();
+        let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+        assert!(
+            CONTENT_SECURITY_POLICY.contains(&format!("'sha256-{hash}'")),
+            "ReDoc's inline script changed: its hash is now {hash}"
+        );
+        assert_eq!(
+            REDOC_PAGE.matches("<script>").count(),
+            1,
+            "one inline script"
+        );
+    }
 }

@@ -6,6 +6,8 @@
 //! `{"detail": ...}` bodies. No SQL and no business rules here.
 
 pub mod cli;
+mod conditional;
+mod cursor;
 pub mod docs;
 mod dto;
 pub mod error;

@@ -53,6 +53,13 @@ fn production_with_the_development_key_does_not_start() {
 }
 
 #[test]
+fn production_without_an_smtp_server_does_not_start_while_recovery_is_on() {
+    let key = "production-key-of-at-least-32-bytes-0123456789";
+    let out = run_server(&[("APP_ENV", "production"), ("SECRET_KEY", key)]);
+    assert_refused(&out, "SMTP_URL");
+}
+
+#[test]
 fn an_unknown_algorithm_does_not_start() {
     let out = run_server(&[("ALGORITHM", "RS256")]);
     assert_refused(&out, "ALGORITHM");

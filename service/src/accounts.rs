@@ -29,7 +29,7 @@ pub struct Confirmation<'a> {
 /// # Errors
 /// `TooManyAttempts` while the account or client is throttled (before any bcrypt work);
 /// `InvalidCredentials` for a wrong password (counted); `InvalidToken` if the user is gone.
-async fn confirm<C: ConnectionTrait>(
+pub(crate) async fn confirm<C: ConnectionTrait>(
     db: &C,
     auth: &Auth,
     throttle: &LoginThrottle,

@@ -21,6 +21,10 @@ pub enum Error {
     /// The newest post was asked for, and the caller may see none.
     #[error("no post visible to the caller")]
     NoVisiblePost,
+    /// A conditional write (`If-Match`) whose post is no longer as the client last saw it:
+    /// changed, voted on, or its owner's email changed since. Nothing was written.
+    #[error("the post is not as the condition expects")]
+    PreconditionFailed,
     /// A vote was to be removed that was never cast.
     #[error("no such vote to remove")]
     VoteNotFound,
@@ -58,6 +62,27 @@ pub enum Error {
     /// Login to an account whose email is not verified, while verification is required.
     #[error("the email is not verified")]
     EmailNotVerified,
+    /// A password-reset or email-verification token that is unknown, expired, used already,
+    /// or was sent to an address the account no longer has.
+    #[error("account token refused")]
+    InvalidAccountToken,
+    /// Too many mail requests (password recovery, verification resends) for this address or
+    /// from this client (`policy` "mail"), or too many refused account tokens from this
+    /// client ("token"); another is refused for the given number of seconds. `limit` per
+    /// `window_secs` is the policy that was reached.
+    #[error("too many {policy} requests; retry in {retry_after_secs} s")]
+    TooManyRequests {
+        policy: &'static str,
+        retry_after_secs: u64,
+        limit: u32,
+        window_secs: u64,
+    },
+    /// Password recovery is turned off by configuration.
+    #[error("password recovery is disabled")]
+    RecoveryDisabled,
+    /// Email verification is turned off by configuration.
+    #[error("email verification is disabled")]
+    VerificationDisabled,
     /// An access token that is malformed, forged, expired or names no user.
     #[error("token refused: malformed, forged, expired, or naming no user")]
     InvalidToken,

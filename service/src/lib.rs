@@ -1,7 +1,9 @@
 //! The use cases of the posts API: users, authentication, posts and votes.
 //!
 //! This crate owns the rules (who may see or change what, how passwords and tokens work) and
-//! every database query, one module per aggregate: [`users`], [`auth`], [`sessions`], [`posts`], [`votes`].
+//! every database query, one module per aggregate: [`users`], [`auth`], [`sessions`], [`accounts`],
+//! [`email`] (recovery, verification, email change), [`posts`], [`votes`]; outgoing mail is
+//! [`mail`]'s.
 //! It knows nothing of HTTP: callers hand it validated domain values ([`domain`]) and get back
 //! plain data or an [`Error`] that says what failed and, when the database failed, whether
 //! trying again may help; how a client is told is the caller's business. How the database is
@@ -11,8 +13,10 @@ pub mod accounts;
 pub mod auth;
 pub mod db;
 pub mod domain;
+pub mod email;
 mod error;
 pub mod idempotency;
+pub mod mail;
 pub mod posts;
 pub mod sessions;
 pub mod users;

@@ -4,8 +4,8 @@ use chrono::{DateTime, FixedOffset, SubsecRound, Utc};
 use entity::{account_state, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    QuerySelect, QueryTrait, SqlErr, Value,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QuerySelect, QueryTrait, SqlErr, Value,
 };
 
 use crate::Error;
@@ -145,6 +145,40 @@ pub(crate) async fn find_credentials<C: ConnectionTrait>(
         .to_owned();
     let statement = db.get_database_backend().build(&select);
     Ok(Credentials::find_by_statement(statement).one(db).await?)
+}
+
+/// Replaces a user's password hash: a login rehashes a hash of another cost than the
+/// configured one.
+pub(crate) async fn set_password_hash<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    hash: String,
+) -> Result<(), Error> {
+    user::Entity::update_many()
+        .col_expr(user::Column::Password, Expr::value(hash))
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The bcrypt cost most stored password hashes have (`$2b$12$...`: the two digits after the
+/// second `$`), or `None` with no users. One scan of the users table.
+pub(crate) async fn typical_hash_cost<C: ConnectionTrait>(db: &C) -> Result<Option<u32>, Error> {
+    #[derive(FromQueryResult)]
+    struct Cost {
+        cost: String,
+    }
+    // Literal SQL, the same on both backends: bound parameters inside SUBSTR would neither
+    // match PostgreSQL's `substr(text, integer, integer)` nor let it see that the grouped and
+    // the selected expression are one.
+    let statement = sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT SUBSTR(password, 5, 2) AS cost FROM users \
+         GROUP BY SUBSTR(password, 5, 2) ORDER BY COUNT(*) DESC, cost DESC LIMIT 1",
+    );
+    let found = Cost::find_by_statement(statement).one(db).await?;
+    Ok(found.and_then(|c| c.cost.parse().ok()))
 }
 
 #[cfg(test)]

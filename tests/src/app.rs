@@ -15,8 +15,8 @@ pub const SECRET: &str = "test-secret-key-that-is-long-enough-for-hs512-01234567
 /// The password of every user [`TestApp::user`] registers.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// The configuration of a test server: fast bcrypt, one worker, short timeouts; `extra`
-/// overrides or adds variables.
+/// The configuration of a test server: fast bcrypt, one worker, short timeouts, mail (when no
+/// `SMTP_URL` is given) into a temporary directory; `extra` overrides or adds variables.
 ///
 /// With `TEST_DATABASE_POOLER_URL` set (a pooler such as PgBouncer in front of the server of
 /// `TEST_DATABASE_URL`, e.g. `postgres://postgres@127.0.0.1:6432`), the server reaches its
@@ -48,6 +48,10 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     if let Some(prepared) = prepared.as_deref() {
         vars.insert("DATABASE_PREPARED_STATEMENTS", prepared);
     }
+    // Mail of a server with no `SMTP_URL` goes to files: never into the crate's directory.
+    let outbox = std::env::temp_dir().join("posts-api-test-outbox");
+    let outbox = outbox.to_string_lossy();
+    vars.insert("MAIL_OUTBOX_DIR", &outbox);
     vars.extend(extra.iter().copied());
     Settings::from_vars(|k| vars.get(k).map(|v| (*v).to_owned())).expect("test settings are valid")
 }

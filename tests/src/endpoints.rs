@@ -188,3 +188,37 @@ impl Pair {
 async fn send(req: RequestBuilder) -> Response {
     req.send().await.expect("request")
 }
+
+/// What hangs on the account's address: recovery, verification, the email change.
+impl TestApp {
+    /// `POST /password-recovery`.
+    pub async fn password_recovery(&self, email: &str) -> Response {
+        self.post_json("/password-recovery", None, &json!({"email": email}))
+            .await
+    }
+
+    /// `POST /reset-password`.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> Response {
+        let body = json!({"token": token, "new_password": new_password});
+        self.post_json("/reset-password", None, &body).await
+    }
+
+    /// `POST /users/verify`.
+    pub async fn verify_email(&self, token: &str) -> Response {
+        self.post_json("/users/verify", None, &json!({"token": token}))
+            .await
+    }
+
+    /// `POST /users/verify/resend`.
+    pub async fn resend_verification(&self, email: &str) -> Response {
+        self.post_json("/users/verify/resend", None, &json!({"email": email}))
+            .await
+    }
+
+    /// `PATCH /users/me` with a new `email` and the `current_password`, as `token`'s user.
+    pub async fn change_email(&self, token: &str, email: &str, current_password: &str) -> Response {
+        let body = json!({"email": email, "current_password": current_password});
+        self.send_json(Method::PATCH, "/users/me", Some(token), &body)
+            .await
+    }
+}

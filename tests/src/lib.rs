@@ -5,7 +5,8 @@
 //! What belongs here: starting the server ([`spawn_app`], [`serve`], [`api_binary`]), a
 //! database of each test's own ([`TestDatabase`]: a temporary SQLite file, or a PostgreSQL
 //! database created through `TEST_DATABASE_URL` and dropped afterwards), one request helper per
-//! endpoint on [`TestApp`], reading and judging answers, and scratch resources. What does not:
+//! endpoint on [`TestApp`], an SMTP server that receives the server's mail ([`MailSink`]),
+//! reading and judging answers, and scratch resources. What does not:
 //! test cases, and helpers only one test module uses.
 //!
 //! The `test_postgres` cfg (set by `build.rs` when `TEST_DATABASE_URL` is) marks the tests that
@@ -19,6 +20,7 @@ mod binary;
 mod database;
 mod endpoints;
 mod json;
+mod mail;
 mod scratch;
 mod token;
 
@@ -31,6 +33,7 @@ pub use json::{
     assert_401, assert_422, assert_422_at, assert_detail, assert_only_missing, has_entry,
 };
 pub use json::{json_of, json_of_422, keys_in_order};
+pub use mail::{Mail, MailSink};
 pub use scratch::{TempDir, block_on, free_port, unique};
 pub use token::{now, token_with};
 

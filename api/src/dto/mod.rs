@@ -16,3 +16,7 @@ pub use response::{
     ErrorBody, Message, OAuthErrorBody, PostOut, PostWithVotesOut, SessionOut, Status, Token,
     UserOut, ValidationErrorBody,
 };
+
+// Password recovery, email verification, email change.
+mod email;
+pub use email::{Accepted, EmailVerification, MailRequest, PasswordReset, UserUpdate};

@@ -22,7 +22,7 @@ fn utc_micros<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S
 
 /// A user, as anyone may see them: never the password.
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"id": 1, "email": "ann@example.com", "created_at": "2026-11-24T22:58:22.589889+00:00"}))]
+#[schema(example = json!({"id": 17, "email": "ann@example.com", "created_at": "2026-11-24T22:58:22.589889+00:00"}))]
 pub struct UserOut {
     pub id: i32,
     pub email: String,
@@ -118,6 +118,15 @@ impl SessionOut {
 
 /// A post with its owner.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "title": "Hello from Lisbon",
+    "content": "First post: the tram up to the castle is worth the wait.",
+    "published": true,
+    "id": 42,
+    "created_at": "2026-12-01T09:30:12.481516+00:00",
+    "owner_id": 17,
+    "owner": {"id": 17, "email": "ann@example.com", "created_at": "2026-11-24T22:58:22.589889+00:00"}
+}))]
 pub struct PostOut {
     pub title: String,
     pub content: String,
@@ -147,6 +156,18 @@ impl From<Post> for PostOut {
 /// A post and its vote count. The key is `Post` with a capital P, as the course's clients
 /// expect.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "Post": {
+        "title": "Hello from Lisbon",
+        "content": "First post: the tram up to the castle is worth the wait.",
+        "published": true,
+        "id": 42,
+        "created_at": "2026-12-01T09:30:12.481516+00:00",
+        "owner_id": 17,
+        "owner": {"id": 17, "email": "ann@example.com", "created_at": "2026-11-24T22:58:22.589889+00:00"}
+    },
+    "votes": 3
+}))]
 pub struct PostWithVotesOut {
     #[serde(rename = "Post")]
     #[schema(rename = "Post")]
@@ -179,9 +200,9 @@ pub struct Status {
     pub status: &'static str,
 }
 
-/// Every error but validation: `{"detail": "..."}`.
+/// Every error but validation: `{"detail": "..."}`. Each response of the document has an
+/// example of its own, with a `detail` its status can have (docs/API.md lists them all).
 #[derive(Serialize, ToSchema)]
-#[schema(example = json!({"detail": "post with id: 7 was not found"}))]
 pub struct ErrorBody {
     pub detail: String,
 }
@@ -202,6 +223,9 @@ pub struct OAuthErrorBody {
 
 /// Validation errors (422): one entry per problem.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"detail": [
+    {"type": "missing", "loc": ["body", "title"], "msg": "Field required"}
+]}))]
 pub struct ValidationErrorBody {
     pub detail: Vec<FieldError>,
 }

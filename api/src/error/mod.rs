@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The body could not be read (broken chunked encoding, bad multipart framing).
     #[error("request body unreadable")]
     BadPayload,
+    /// The body did not all arrive within `REQUEST_BODY_TIMEOUT_SECS`.
+    #[error("request body not received in time")]
+    BodyTimeout,
     /// No route has this path.
     #[error("no route for the path")]
     NoRoute,
@@ -75,6 +78,10 @@ impl ApiError {
                     text(StatusCode::NOT_FOUND, "post with id: latest was not found")
                 }
                 S::VoteNotFound => text(StatusCode::NOT_FOUND, "vote does not exist"),
+                S::PreconditionFailed => text(
+                    StatusCode::PRECONDITION_FAILED,
+                    "the post has changed since the If-Match tag was made",
+                ),
                 S::Forbidden => text(
                     StatusCode::FORBIDDEN,
                     "Not authorized to perform requested action",
@@ -99,6 +106,14 @@ impl ApiError {
                 S::TooManyAttempts { .. } => {
                     text(StatusCode::TOO_MANY_REQUESTS, "too many login attempts")
                 }
+                S::InvalidAccountToken => text(StatusCode::BAD_REQUEST, "invalid or expired token"),
+                S::TooManyRequests { .. } => {
+                    text(StatusCode::TOO_MANY_REQUESTS, "too many requests")
+                }
+                S::RecoveryDisabled => text(StatusCode::NOT_FOUND, "password recovery is disabled"),
+                S::VerificationDisabled => {
+                    text(StatusCode::NOT_FOUND, "email verification is disabled")
+                }
                 S::Unavailable(_) | S::StorageFailure(_) => {
                     text(StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
                 }
@@ -114,6 +129,7 @@ impl ApiError {
             }
             ApiError::PayloadTooLarge => text(StatusCode::PAYLOAD_TOO_LARGE, "payload too large"),
             ApiError::BadPayload => text(StatusCode::BAD_REQUEST, "invalid request body"),
+            ApiError::BodyTimeout => text(StatusCode::REQUEST_TIMEOUT, "request timeout"),
             ApiError::NoRoute => text(StatusCode::NOT_FOUND, "Not Found"),
             ApiError::ShuttingDown => text(StatusCode::SERVICE_UNAVAILABLE, "shutting down"),
             ApiError::MethodNotAllowed(_) => {
@@ -183,6 +199,10 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
+            // The rest of the body may still be on its way: the connection cannot be reused.
+            ApiError::BodyTimeout => {
+                res.force_close();
+            }
             ApiError::Service(service::Error::TooManyAttempts {
                 retry_after_secs,
                 limit,
@@ -196,6 +216,22 @@ impl ResponseError for ApiError {
                         format!("\"login\";q={limit};w={window_secs}"),
                     ))
                     .insert_header(("RateLimit", format!("\"login\";r=0;t={retry_after_secs}")));
+            }
+            ApiError::Service(service::Error::TooManyRequests {
+                policy,
+                retry_after_secs,
+                limit,
+                window_secs,
+            }) => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+                    .insert_header((
+                        "RateLimit-Policy",
+                        format!("\"{policy}\";q={limit};w={window_secs}"),
+                    ))
+                    .insert_header((
+                        "RateLimit",
+                        format!("\"{policy}\";r=0;t={retry_after_secs}"),
+                    ));
             }
             ApiError::Service(
                 service::Error::Unavailable(_) | service::Error::StorageFailure(_),

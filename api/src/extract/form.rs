@@ -173,6 +173,26 @@ mod tests {
     }
 
     #[test]
+    fn a_field_the_grant_ignores_still_refuses_a_nul() {
+        let errors = login(&[
+            ("username", "a@b.c"),
+            ("password", "pw"),
+            ("refresh_token", "x\0"),
+        ])
+        .err()
+        .unwrap();
+        assert_eq!(kinds(&errors), ["string_pattern_mismatch"]);
+        let errors = login(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "t"),
+            ("username", "\0"),
+        ])
+        .err()
+        .unwrap();
+        assert_eq!(kinds(&errors), ["string_pattern_mismatch"]);
+    }
+
+    #[test]
     fn login_form_takes_the_last_of_a_repeated_field() {
         let form = login(&[
             ("username", "a@b.c"),

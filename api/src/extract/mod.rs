@@ -13,14 +13,16 @@ mod idempotency;
 mod json;
 mod path;
 mod query;
+mod switch;
 
 pub use auth::Authed;
-pub use body::{MAX_BODY, content_length};
+pub use body::{BodyTimeout, MAX_BODY, content_length};
 pub use form::{Form, FormFields, FromForm};
 pub use idempotency::{IdempotencyKey, key_loc};
 pub use json::{Fields, FromJson, JsonBody};
 pub use path::{IdAndBody, IdPath};
 pub use query::ListParams;
+pub use switch::{RecoveryOn, VerificationOn};
 
 use service::domain::Invalid;
 

@@ -34,13 +34,13 @@ pub(super) async fn health() -> HttpResponse {
         .json(Status { status: "ok" })
 }
 
-/// Readiness: the database answers, and the server is not shutting down.
+/// Readiness: the database answers and can be written, and the server is not shutting down.
 #[utoipa::path(
     tag = "Health",
     operation_id = "ready",
     responses(
-        (status = 200, description = "The database answers", body = Status),
-        (status = 503, description = "database unavailable (with Retry-After); or shutting down: draining after SIGTERM", body = ErrorBody,
+        (status = 200, description = "The database answers and can be written", body = Status),
+        (status = 503, description = "database unavailable (with Retry-After): it does not answer, or cannot be written (read-only; on SQLite, the file deleted, replaced or not writable); or shutting down: draining after SIGTERM", body = ErrorBody,
             headers(("Retry-After" = String, description = "Seconds to wait (database unavailable only)"))),
     )
 )]
@@ -49,7 +49,7 @@ pub(super) async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiErro
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(ApiError::ShuttingDown);
     }
-    state.db.ping().await?;
+    state.db.ready().await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Status { status: "ok" }))

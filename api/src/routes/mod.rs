@@ -4,6 +4,7 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 mod auth;
+mod email;
 mod health;
 mod posts;
 mod sessions;
@@ -20,6 +21,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(users::me)
         .service(users::change_password)
         .service(users::delete_me)
+        .service(email::update_me)
+        .service(email::verify_email)
+        .service(email::resend_verification)
         .service(sessions::list_sessions)
         .service(sessions::end_all_sessions)
         .service(sessions::end_session)
@@ -27,6 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(auth::login)
         .service(auth::logout)
         .service(auth::logout_all)
+        .service(email::request_password_recovery)
+        .service(email::reset_password)
         .service(posts::list_posts)
         .service(posts::latest_post)
         .service(posts::create_post)

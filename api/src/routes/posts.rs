@@ -1,11 +1,14 @@
 //! `/posts/`: list, read, write.
 
 use actix_web::guard::GuardContext;
-use actix_web::web::{Data, Json};
-use actix_web::{HttpResponse, delete, get, patch, post, put};
+use actix_web::http::header;
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use service::auth::Caller;
-use service::posts;
+use service::posts::{self, Keyset, ListQuery, Page, PostWithVotes};
+use service::users::User;
 
+use crate::conditional::{self, ok_cached};
 use crate::dto::{
     ErrorBody, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
 };
@@ -22,17 +25,39 @@ fn not_latest(ctx: &GuardContext<'_>) -> bool {
 }
 
 /// Published posts and the caller's own drafts, newest first, with vote counts.
+///
+/// Page by `skip`, or follow the `Link` header's `next` and `prev` URLs, whose cursors page
+/// by keyset: a page reached by cursor never repeats or skips a post, whatever is created or
+/// deleted between pages.
 #[utoipa::path(
     tag = "Posts",
     operation_id = "list_posts",
     params(
         ("limit" = Option<i64>, Query, minimum = 0, maximum = 100, description = "Page size (default 10)"),
-        ("skip" = Option<i64>, Query, minimum = 0, description = "Posts to skip (default 0)"),
+        ("skip" = Option<i64>, Query, minimum = 0, description = "Posts to skip (default 0); not with `cursor`"),
         ("search" = Option<String>, Query, max_length = 200, pattern = "^[^\\u0000]*$",
             description = "Literal, case-insensitive substring of the title"),
+        ("cursor" = Option<String>, Query,
+            description = "Opaque: a cursor from this list's `Link` header (`rel=\"next\"` or `rel=\"prev\"`), with the same `search`. Not with `skip`; a cursor that is not the server's, or of another search, is 422."),
+        ("Prefer" = Option<String>, Header,
+            description = "`count=exact`: the total of visible posts matching the search in `X-Total-Count` (counted only when asked)"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of copies the client holds (or `*`): 304 with no body when one is the page's"),
     ),
     responses(
-        (status = 200, description = "A page of posts", body = Vec<PostWithVotesOut>),
+        (status = 200, description = "A page of posts", body = Vec<PostWithVotesOut>,
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+                ("Link" = String, description = "RFC 8288: `<url>; rel=\"next\"` when more posts follow, `<url>; rel=\"prev\"` when a page comes before; URLs relative to the host, with the page's `limit` and `search` and a `cursor`"),
+                ("X-Total-Count" = i64, description = "With `Prefer: count=exact` only: visible posts matching the search"),
+                ("Preference-Applied" = String, description = "`count=exact` when it was"),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the page's",
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
@@ -42,21 +67,134 @@ fn not_latest(ctx: &GuardContext<'_>) -> bool {
 #[get("/posts/")]
 pub(super) async fn list_posts(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed<ListParams>,
-) -> Result<Json<Vec<PostWithVotesOut>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, ListParams(query)) = req;
     let page = posts::list(&state.db, user.id, &query).await?;
-    Ok(Json(page.into_iter().map(Into::into).collect()))
+    let mut res = HttpResponse::Ok();
+    if let Some(link) = link(&state, http.path(), &query, &page) {
+        res.insert_header((header::LINK, link));
+    }
+    if wants_count(&http) {
+        let total = posts::count(&state.db, user.id, &query.search).await?;
+        res.insert_header(("X-Total-Count", total.to_string()))
+            .insert_header(("Preference-Applied", "count=exact"));
+    }
+    let body: Vec<PostWithVotesOut> = page.posts.into_iter().map(Into::into).collect();
+    Ok(conditional::cached_json(
+        &http,
+        res,
+        conditional::json_bytes(&body)?,
+    ))
+}
+
+/// The `Link` header of a page: `next` and `prev` cursors where the list goes on. None for a
+/// page of 0 posts by `skip` (nothing to go on from) or with `limit=0` (no page ever moves).
+fn link(state: &AppState, path: &str, query: &ListQuery, page: &Page) -> Option<String> {
+    let limit = query.limit.get();
+    if limit == 0 {
+        return None;
+    }
+    let search = query.search.as_str();
+    let (first, last) = match (page.posts.first(), page.posts.last(), query.keyset) {
+        (Some(first), Some(last), _) => (first.post.id, last.post.id),
+        // An empty page past a cursor: the boundary is where the list would go on.
+        (None, None, Some(Keyset::Older(b))) => (b.saturating_sub(1), b),
+        (None, None, Some(Keyset::Newer(b))) => (b, b.saturating_add(1)),
+        _ => return None,
+    };
+    let url = |keyset| {
+        let cursor = state.cursors.seal(keyset, search);
+        let limit = limit.to_string();
+        let mut pairs = vec![("cursor", cursor.as_str()), ("limit", limit.as_str())];
+        if !search.is_empty() {
+            pairs.push(("search", search));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("<{path}?{query}>")
+    };
+    let mut links = Vec::with_capacity(2);
+    if page.more_older {
+        links.push(format!("{}; rel=\"next\"", url(Keyset::Older(last))));
+    }
+    if page.more_newer {
+        links.push(format!("{}; rel=\"prev\"", url(Keyset::Newer(first))));
+    }
+    (!links.is_empty()).then(|| links.join(", "))
+}
+
+/// Whether the request's `Prefer` header (RFC 7240) holds `count=exact`.
+fn wants_count(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|pref| pref.split(';').next())
+        .any(|pref| {
+            let (name, value) = pref.split_once('=').unwrap_or((pref, ""));
+            name.trim().eq_ignore_ascii_case("count")
+                && value.trim().trim_matches('"').eq_ignore_ascii_case("exact")
+        })
+}
+
+/// The strong ETag of post `id` as `GET /posts/{id}` shows it to `viewer` now, if they may
+/// see it: what a write answers, and what a later `If-Match` names.
+async fn current_tag(state: &AppState, viewer: i32, id: i64) -> Option<String> {
+    let post = posts::get(&state.db, viewer, id).await.ok()?;
+    conditional::json_bytes(&PostWithVotesOut::from(post))
+        .ok()
+        .map(|bytes| conditional::tag_of(&bytes))
+}
+
+/// Whether `post`'s representation has one of `tags` (strong comparison).
+fn tagged(post: &PostWithVotes, tags: &[String]) -> bool {
+    conditional::json_bytes(&PostWithVotesOut::from(post.clone()))
+        .map(|bytes| conditional::tag_of(&bytes))
+        .is_ok_and(|tag| tags.contains(&tag))
+}
+
+/// Writes `changes` to post `id` of `user`, under the request's `If-Match` if it has one.
+async fn write(
+    state: &AppState,
+    http: &HttpRequest,
+    user: &User,
+    id: i64,
+    changes: posts::PostChanges,
+) -> Result<HttpResponse, ApiError> {
+    let post = match conditional::if_match(http) {
+        None => posts::update(&state.db, user, id, changes).await?,
+        Some(tags) => {
+            let expected = |post: &PostWithVotes| tagged(post, &tags);
+            posts::update_if(&state.db, user, id, changes, &expected).await?
+        }
+    };
+    let mut res = HttpResponse::Ok();
+    if let Some(tag) = current_tag(state, user.id, id).await {
+        res.insert_header((header::ETAG, tag));
+    }
+    Ok(res.json(PostOut::from(post)))
 }
 
 /// The newest post the caller may see.
 #[utoipa::path(
     tag = "Posts",
     operation_id = "latest_post",
+    params(("If-None-Match" = Option<String>, Header,
+        description = "ETags of copies the client holds (or `*`): 304 with no body when one is the current one")),
     responses(
-        (status = 200, description = "The newest visible post", body = PostWithVotesOut),
+        (status = 200, description = "The newest visible post", body = PostWithVotesOut,
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current one",
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
-        (status = 404, description = "No visible post", body = ErrorBody),
+        (status = 404, description = "post with id: latest was not found: no visible post", body = ErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
@@ -64,10 +202,12 @@ pub(super) async fn list_posts(
 #[get("/posts/latest")]
 pub(super) async fn latest_post(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed,
-) -> Result<Json<PostWithVotesOut>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, ()) = req;
-    Ok(Json(posts::latest(&state.db, user.id).await?.into()))
+    let post = PostWithVotesOut::from(posts::latest(&state.db, user.id).await?);
+    ok_cached(&http, &post)
 }
 
 /// Creates a post owned by the caller. With an `Idempotency-Key`, a retry creates nothing more:
@@ -77,6 +217,8 @@ pub(super) async fn latest_post(
     operation_id = "create_post",
     request_body = PostCreate,
     params(("Idempotency-Key" = Option<String>, Header,
+        nullable = false,
+        pattern = "^([!#-~]{1,255}|\"[!#-~]{1,255}\")$",
         description = "1 to 255 visible ASCII characters (bare, or quoted as the draft writes it). The first response to a key is kept for `IDEMPOTENCY_KEY_TTL_HOURS` and sent again, marked `Idempotent-Replayed: true`, to a repeat of the same request; the same key with another request is 422, and while its first request runs, 409.")),
     responses(
         (status = 201, description = "Created", body = PostOut,
@@ -109,9 +251,22 @@ pub(super) async fn create_post(
 #[utoipa::path(
     tag = "Posts",
     operation_id = "get_post",
-    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "Post id"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of copies the client holds (or `*`): 304 with no body when one is the current one"),
+    ),
     responses(
-        (status = 200, description = "The post", body = PostWithVotesOut),
+        (status = 200, description = "The post", body = PostWithVotesOut,
+            headers(
+                ("ETag" = String, description = "Strong tag of the body: what `If-Match` names to change or delete this version of the post"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current one",
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
@@ -122,20 +277,28 @@ pub(super) async fn create_post(
 #[get("/posts/{id}", guard = "not_latest")]
 pub(super) async fn get_post(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed<IdPath>,
-) -> Result<Json<PostWithVotesOut>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, IdPath(id)) = req;
-    Ok(Json(posts::get(&state.db, user.id, id).await?.into()))
+    let post = PostWithVotesOut::from(posts::get(&state.db, user.id, id).await?);
+    ok_cached(&http, &post)
 }
 
 /// Replaces a post of the caller's; a left-out `published` becomes true.
 #[utoipa::path(
     tag = "Posts",
     operation_id = "replace_post",
-    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "Post id"),
+        ("If-Match" = Option<String>, Header,
+            description = "ETags of `GET /posts/{id}` (strong comparison): unless the post is still one of them, nothing is done and the answer is 412. `*` or no header: unconditional."),
+    ),
     request_body = PostCreate,
     responses(
-        (status = 200, description = "Replaced", body = PostOut),
+        (status = 200, description = "Replaced", body = PostOut,
+            headers(("ETag" = String, description = "Strong tag of the post's `GET /posts/{id}` representation after the write"))),
+        (status = 412, description = "the post has changed since the If-Match tag was made", body = ErrorBody),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 403, description = "Not authorized to perform requested action", body = ErrorBody),
         (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
@@ -149,21 +312,27 @@ pub(super) async fn get_post(
 #[put("/posts/{id}", guard = "not_latest")]
 pub(super) async fn replace_post(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed<IdAndBody<PostCreate>>,
-) -> Result<Json<PostOut>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, IdAndBody(id, body)) = req;
-    let post = posts::update(&state.db, &user, id, body.into()).await?;
-    Ok(Json(post.into()))
+    write(&state, &http, &user, id, body.into()).await
 }
 
 /// Changes some fields of a post of the caller's; `{}` changes nothing.
 #[utoipa::path(
     tag = "Posts",
     operation_id = "patch_post",
-    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "Post id"),
+        ("If-Match" = Option<String>, Header,
+            description = "ETags of `GET /posts/{id}` (strong comparison): unless the post is still one of them, nothing is done and the answer is 412. `*` or no header: unconditional."),
+    ),
     request_body = PostPatch,
     responses(
-        (status = 200, description = "Updated", body = PostOut),
+        (status = 200, description = "Updated", body = PostOut,
+            headers(("ETag" = String, description = "Strong tag of the post's `GET /posts/{id}` representation after the write"))),
+        (status = 412, description = "the post has changed since the If-Match tag was made", body = ErrorBody),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 403, description = "Not authorized to perform requested action", body = ErrorBody),
         (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
@@ -177,20 +346,25 @@ pub(super) async fn replace_post(
 #[patch("/posts/{id}", guard = "not_latest")]
 pub(super) async fn patch_post(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed<IdAndBody<PostPatch>>,
-) -> Result<Json<PostOut>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, IdAndBody(id, body)) = req;
-    let post = posts::update(&state.db, &user, id, body.into()).await?;
-    Ok(Json(post.into()))
+    write(&state, &http, &user, id, body.into()).await
 }
 
 /// Deletes a post of the caller's, and its votes.
 #[utoipa::path(
     tag = "Posts",
     operation_id = "delete_post",
-    params(("id" = i64, Path, minimum = 1, description = "Post id")),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "Post id"),
+        ("If-Match" = Option<String>, Header,
+            description = "ETags of `GET /posts/{id}` (strong comparison): unless the post is still one of them, nothing is done and the answer is 412. `*` or no header: unconditional."),
+    ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 412, description = "the post has changed since the If-Match tag was made", body = ErrorBody),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 403, description = "Not authorized to perform requested action", body = ErrorBody),
         (status = 404, description = "post with id: {id} was not found", body = ErrorBody),
@@ -203,9 +377,16 @@ pub(super) async fn patch_post(
 #[delete("/posts/{id}", guard = "not_latest")]
 pub(super) async fn delete_post(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed<IdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, IdPath(id)) = req;
-    posts::delete(&state.db, &user, id).await?;
+    match conditional::if_match(&http) {
+        None => posts::delete(&state.db, &user, id).await?,
+        Some(tags) => {
+            let expected = |post: &PostWithVotes| tagged(post, &tags);
+            posts::delete_if(&state.db, &user, id, &expected).await?;
+        }
+    }
     Ok(HttpResponse::NoContent().finish())
 }

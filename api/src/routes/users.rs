@@ -1,12 +1,14 @@
 //! `/users/`: registration, look-ups, and the caller's own account (password change,
 //! deletion).
 
+use actix_web::guard::GuardContext;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, post, put};
 use service::accounts::Confirmation;
 use service::auth::Caller;
 
 use super::auth::{client, user_agent};
+use crate::conditional::ok_cached;
 use crate::dto::{
     AccountDeletion, ErrorBody, PasswordChange, Token, UserCreate, UserOut, ValidationErrorBody,
 };
@@ -20,7 +22,8 @@ fn user_response(status: actix_web::http::StatusCode, user: service::users::User
         .json(UserOut::from(user))
 }
 
-/// Registers a user.
+/// Registers a user. While email verification is required, a verification token is mailed to
+/// the address.
 #[utoipa::path(
     tag = "Users",
     operation_id = "create_user",
@@ -40,7 +43,14 @@ pub(super) async fn create_user(
     body: JsonBody<UserCreate>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let user = service::users::register(&state.db, &state.auth, body.email, body.password).await?;
+    let user = service::email::register(
+        &state.db,
+        &state.auth,
+        &state.account_mail,
+        body.email,
+        body.password,
+    )
+    .await?;
     Ok(user_response(actix_web::http::StatusCode::CREATED, user))
 }
 
@@ -48,26 +58,57 @@ pub(super) async fn create_user(
 #[utoipa::path(
     tag = "Users",
     operation_id = "read_current_user",
+    params(("If-None-Match" = Option<String>, Header,
+        description = "ETags of copies the client holds (or `*`): 304 with no body when one is the current one")),
     responses(
-        (status = 200, description = "The caller", body = UserOut),
+        (status = 200, description = "The caller", body = UserOut,
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current one",
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
 #[get("/users/me")]
-pub(super) async fn me(req: Authed) -> HttpResponse {
+pub(super) async fn me(http: HttpRequest, req: Authed) -> Result<HttpResponse, ApiError> {
     let Authed(Caller { user, .. }, ()) = req;
-    user_response(actix_web::http::StatusCode::OK, user)
+    ok_cached(&http, &UserOut::from(user))
+}
+
+/// Keeps `/users/verify` out of `GET /users/{id}`: it is a path of its own (`POST` only), and
+/// OpenAPI matches a concrete path before a templated one, so `GET /users/verify` is 405 with
+/// `Allow: POST`, not a look-up of a user named "verify".
+fn not_verify(ctx: &GuardContext<'_>) -> bool {
+    ctx.head().uri.path() != "/users/verify"
 }
 
 /// A user by id.
 #[utoipa::path(
     tag = "Users",
     operation_id = "get_user",
-    params(("id" = i64, Path, minimum = 1, description = "User id")),
+    params(
+        ("id" = i64, Path, minimum = 1, description = "User id"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of copies the client holds (or `*`): 304 with no body when one is the current one"),
+    ),
     responses(
-        (status = 200, description = "The user", body = UserOut),
+        (status = 200, description = "The user", body = UserOut,
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is the current one",
+            headers(
+                ("ETag" = String, description = "Strong tag of the body"),
+                ("Cache-Control" = String, description = "`private, no-cache`"),
+            )),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 404, description = "user with id: {id} was not found", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
@@ -75,14 +116,15 @@ pub(super) async fn me(req: Authed) -> HttpResponse {
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
-#[get("/users/{id}")]
+#[get("/users/{id}", guard = "not_verify")]
 pub(super) async fn get_user(
     state: Data<AppState>,
+    http: HttpRequest,
     req: Authed<IdPath>,
 ) -> Result<HttpResponse, ApiError> {
     let Authed(_, IdPath(id)) = req;
     let user = service::users::get(&state.db, id).await?;
-    Ok(user_response(actix_web::http::StatusCode::OK, user))
+    ok_cached(&http, &UserOut::from(user))
 }
 
 /// Changes the caller's password. Every session ends and every token issued before is refused,

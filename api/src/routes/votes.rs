@@ -18,6 +18,8 @@ use crate::state::AppState;
     operation_id = "vote",
     request_body = VoteIn,
     params(("Idempotency-Key" = Option<String>, Header,
+        nullable = false,
+        pattern = "^([!#-~]{1,255}|\"[!#-~]{1,255}\")$",
         description = "1 to 255 visible ASCII characters (bare, or quoted as the draft writes it). The first response to a key is kept for `IDEMPOTENCY_KEY_TTL_HOURS` and sent again, marked `Idempotent-Replayed: true`, to a repeat of the same request; the same key with another request is 422, and while its first request runs, 409.")),
     responses(
         (status = 201, description = "successfully added vote / successfully deleted vote", body = Message,

@@ -1,5 +1,5 @@
 //! Configuration: environment variables (or `.env`), read and checked once at start-up, in
-//! groups: where to listen, the database, auth, login throttling, CORS.
+//! groups: where to listen, the database, auth, login throttling, CORS, mail.
 //!
 //! An unusable value stops the server with one line naming the variable, never a panic.
 //! What each variable means and its default is in the README's configuration table.
@@ -12,9 +12,11 @@ use service::throttle::ThrottleConfig;
 
 mod auth;
 mod cors;
+mod mail;
 mod vars;
 
 pub use cors::CorsOrigins;
+pub use mail::{DEFAULT_MAIL_FROM, DEFAULT_OUTBOX_DIR, MailSettings};
 use vars::Vars;
 
 /// The JWT key used when `SECRET_KEY` is unset. Fine for trying the API out; refused when
@@ -41,6 +43,9 @@ pub struct Settings {
     pub idempotency_ttl: Duration,
     /// Which browser origins may call the API (`CORS_ORIGINS`).
     pub cors: CorsOrigins,
+    /// Mail, password recovery, email verification (`SMTP_URL`, `MAIL_*`, `PASSWORD_*`,
+    /// `EMAIL_VERIFICATION_EXPIRE_HOURS`).
+    pub mail: MailSettings,
 }
 
 /// The HTTP server itself.
@@ -56,6 +61,13 @@ pub struct ServerSettings {
     /// How long, after SIGTERM, the server keeps serving with `/ready` at 503 before it stops
     /// accepting, so that a load balancer can take it out first.
     pub drain: Duration,
+    /// The most a request's body may take to arrive, from the first read of it to its end
+    /// (`REQUEST_BODY_TIMEOUT_SECS`): past it the answer is 408 and the connection closes.
+    pub body_timeout: Duration,
+    /// How long data written to a client may stay unacknowledged, a client that stops reading
+    /// included, before the kernel drops the connection (`RESPONSE_WRITE_TIMEOUT_SECS`, set
+    /// as `TCP_USER_TIMEOUT` on Linux).
+    pub write_timeout: Duration,
 }
 
 /// A configuration variable with an unusable value. Displays as one line naming it.
@@ -131,7 +143,10 @@ impl Settings {
             workers: vars.number("WORKERS", cores, 1..=256)?,
             shutdown_timeout: vars.seconds("SHUTDOWN_TIMEOUT_SECS", 30, 3600)?,
             drain: Duration::from_secs(vars.number("SHUTDOWN_DRAIN_SECS", 0, 0..=3600)?),
+            body_timeout: vars.seconds("REQUEST_BODY_TIMEOUT_SECS", 10, 3600)?,
+            write_timeout: vars.seconds("RESPONSE_WRITE_TIMEOUT_SECS", 30, 3600)?,
         };
+        let mail = mail::mail(&vars, production, auth.require_email_verification)?;
         Ok(Settings {
             server,
             database,
@@ -141,6 +156,7 @@ impl Settings {
             throttle,
             idempotency_ttl: Duration::from_secs(idempotency_hours * 3600),
             cors,
+            mail,
         })
     }
 }
@@ -180,7 +196,15 @@ mod tests {
                 .starts_with("invalid configuration: SECRET_KEY")
         );
         let key = "k".repeat(40);
-        assert!(settings(&[("APP_ENV", "production"), ("SECRET_KEY", &key)]).is_ok());
+        let smtp = "smtps://mail.example.com";
+        assert!(
+            settings(&[
+                ("APP_ENV", "production"),
+                ("SECRET_KEY", &key),
+                ("SMTP_URL", smtp)
+            ])
+            .is_ok()
+        );
     }
 
     #[test]
@@ -229,12 +253,66 @@ mod tests {
             ("DATABASE_STATEMENT_TIMEOUT_SECS", "0"),
             ("WORKERS", "0"),
             ("SHUTDOWN_TIMEOUT_SECS", "0"),
+            ("SHUTDOWN_DRAIN_SECS", "-1"),
+            ("REQUEST_BODY_TIMEOUT_SECS", "0"),
+            ("RESPONSE_WRITE_TIMEOUT_SECS", "0"),
+            ("SMTP_URL", "http://mail.example.com"),
+            ("MAIL_FROM", "not an address"),
+            ("PASSWORD_RECOVERY", "maybe"),
+            ("PASSWORD_RESET_EXPIRE_MINUTES", "0"),
+            ("EMAIL_VERIFICATION_EXPIRE_HOURS", "0"),
+            ("MAIL_MAX_REQUESTS", "-1"),
+            ("MAIL_MAX_REQUESTS_PER_CLIENT", "-1"),
+            ("MAIL_REQUEST_WINDOW_SECS", "0"),
         ];
         for (i, (expected, _)) in order.iter().enumerate() {
             let err = settings(&order[i..]).unwrap_err();
             assert_eq!(err.variable, *expected);
         }
         assert!(settings(&[]).is_ok());
+    }
+
+    #[test]
+    fn production_needs_an_smtp_server_unless_nothing_sends_mail() {
+        let key = "k".repeat(40);
+        let base = [("APP_ENV", "production"), ("SECRET_KEY", key.as_str())];
+        let err = settings(&base).unwrap_err();
+        assert_eq!(err.variable, "SMTP_URL");
+        assert!(!err.to_string().contains('\n'));
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            settings(&vars)
+        };
+        assert!(with(&[("SMTP_URL", "smtps://u:p@mail.example.com")]).is_ok());
+        assert!(with(&[("PASSWORD_RECOVERY", "false")]).is_ok());
+        assert_eq!(
+            with(&[
+                ("PASSWORD_RECOVERY", "false"),
+                ("REQUIRE_EMAIL_VERIFICATION", "true")
+            ])
+            .unwrap_err()
+            .variable,
+            "SMTP_URL"
+        );
+        // Development writes mail into the outbox instead.
+        let dev = settings(&[]).unwrap();
+        assert_eq!(
+            dev.mail.delivery.outbox_dir(),
+            Some(std::path::Path::new("mail-outbox"))
+        );
+        assert!(dev.mail.accounts.password_recovery);
+        assert_eq!(dev.mail.accounts.reset_ttl_secs, 1800);
+        assert_eq!(dev.mail.accounts.verification_ttl_secs, 48 * 3600);
+    }
+
+    #[test]
+    fn the_smtp_password_never_shows_in_an_error_or_in_debug() {
+        let err = settings(&[("SMTP_URL", "ftp://ann:hunter22@mail.example.com")]).unwrap_err();
+        assert_eq!(err.variable, "SMTP_URL");
+        assert!(!err.to_string().contains("hunter22"), "{err}");
+        let ok = settings(&[("SMTP_URL", "smtp://ann:hunter22@mail.example.com:2525")]).unwrap();
+        assert!(!format!("{ok:?}").contains("hunter22"));
     }
 
     #[test]

@@ -16,6 +16,8 @@ use actix_web_prom::PrometheusMetrics;
 use futures_util::future::ready;
 use service::Db;
 use service::auth::Auth;
+use service::email::{AccountMail, MailThrottles};
+use service::mail::Mailer;
 use service::throttle::LoginThrottle;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -24,6 +26,7 @@ use super::StartError;
 use super::fallback::Fallback;
 use super::middleware::{CanonicalPath, JsonNotFound, RefuseOversizedBody};
 use super::paths::{CanonicalPaths, RouteTable};
+use crate::extract::BodyTimeout;
 use crate::logging::ACCESS_LOG_TARGET;
 use crate::settings::{CorsOrigins, Settings};
 use crate::state::AppState;
@@ -36,7 +39,10 @@ pub(super) struct Shared {
     /// Each worker takes the next pool as it starts.
     next_pool: Arc<AtomicUsize>,
     auth: Arc<Auth>,
+    cursors: Arc<crate::cursor::CursorKey>,
     login_throttle: Arc<LoginThrottle>,
+    account_mail: Arc<AccountMail>,
+    mail_throttles: Arc<MailThrottles>,
     idempotency_ttl: chrono::TimeDelta,
     /// Set on SIGTERM while the server drains.
     pub(super) draining: Arc<AtomicBool>,
@@ -50,22 +56,32 @@ pub(super) struct Shared {
     cors: CorsOrigins,
     /// Whether `RUST_LOG` lets the access log's lines through.
     access_log: bool,
+    /// `REQUEST_BODY_TIMEOUT_SECS`, for the extractors that read bodies.
+    body_timeout: BodyTimeout,
 }
 
 impl Shared {
     /// The metrics (with gauges over `pools`), auth with its dummy hash made, the login
-    /// throttle, and what the OpenAPI document says about paths.
+    /// throttle, the mailer and its throttles, and what the OpenAPI document says about paths.
     pub(super) fn new(settings: &Settings, pools: &Arc<[Db]>) -> Result<Self, StartError> {
         let metrics = metrics::middleware(pools, settings.database.max_connections)
             .map_err(StartError::Metrics)?;
         let auth = Arc::new(Auth::new(&settings.auth));
         auth.warm_up();
+        let mailer = Mailer::new(&settings.mail.delivery).map_err(StartError::Mail)?;
+        log::info!("{}", mail_line(settings));
         let api = docs::openapi();
         Ok(Self {
             pools: Arc::clone(pools),
             next_pool: Arc::new(AtomicUsize::new(0)),
             auth,
+            cursors: Arc::new(crate::cursor::CursorKey::derive(&settings.auth.secret)),
             login_throttle: Arc::new(LoginThrottle::new(settings.throttle)),
+            account_mail: Arc::new(AccountMail::new(&settings.mail.accounts, mailer)),
+            mail_throttles: Arc::new(MailThrottles::new(
+                settings.mail.throttle,
+                settings.throttle,
+            )),
             idempotency_ttl: chrono::TimeDelta::from_std(settings.idempotency_ttl)
                 .unwrap_or(chrono::TimeDelta::hours(24)),
             draining: Arc::new(AtomicBool::new(false)),
@@ -75,7 +91,19 @@ impl Shared {
             api_json: Bytes::from(api.to_json().map_err(StartError::Docs)?),
             cors: settings.cors.clone(),
             access_log: log::log_enabled!(target: ACCESS_LOG_TARGET, log::Level::Info),
+            body_timeout: BodyTimeout(settings.server.body_timeout),
         })
+    }
+
+    /// Reads the bcrypt cost most stored hashes have, for the unknown-email check; on a
+    /// database failure logs it and goes on with the configured cost (the first login after
+    /// `TYPICAL_COST_TTL` reads it again).
+    pub(super) async fn read_typical_hash_cost(&self) {
+        if let Err(e) = self.auth.refresh_typical_cost(&self.pools[0], true).await {
+            log::warn!(
+                "cannot read the stored bcrypt costs ({e}); unknown emails are checked at the configured cost until a login reads them again"
+            );
+        }
     }
 
     /// This worker's state: its own pool, and what all workers share.
@@ -84,7 +112,10 @@ impl Shared {
         Data::new(AppState {
             db: self.pools[pool].clone(),
             auth: Arc::clone(&self.auth),
+            cursors: Arc::clone(&self.cursors),
             login_throttle: Arc::clone(&self.login_throttle),
+            account_mail: Arc::clone(&self.account_mail),
+            mail_throttles: Arc::clone(&self.mail_throttles),
             idempotency_ttl: self.idempotency_ttl,
             draining: Arc::clone(&self.draining),
         })
@@ -103,7 +134,7 @@ impl Shared {
     /// 3. the method bounding, just outside the metrics, so that they label a made-up method
     ///    `OTHER`;
     /// 4. the metrics, counting every answer below: preflights, 405s, 404s and 413s too;
-    /// 5. CORS and 6. `nosniff`, which add headers to every answer below: outside 7., which
+    /// 5. CORS and 6. `nosniff` and the Content-Security-Policy, which add headers to every answer below: outside 7., which
     ///    makes its response anew;
     /// 7. the JSON 404, outside the router, whose Swagger UI service answers 404 with no body;
     /// 8. the 413 and 9. the canonical path, innermost, so that they run before routing: the
@@ -122,15 +153,17 @@ impl Shared {
     > {
         App::new()
             .app_data(self.worker_state())
+            .app_data(self.body_timeout)
             .default_service(Fallback(Arc::clone(&self.routes)))
             .into_utoipa_app()
             .configure(routes::configure)
             .into_app()
             // A tail pattern, not a regex one (`{_:.*}`): actix-web-prom labels requests with
             // the pattern and cannot read a regex in it.
-            .service(
-                SwaggerUi::new("/docs/{tail}*").config(SwaggerConfig::new([docs::OPENAPI_PATH])),
-            )
+            .service(SwaggerUi::new("/docs/{tail}*").config(
+                // The Authorize dialog's token survives a reload of the page.
+                SwaggerConfig::new([docs::OPENAPI_PATH]).persist_authorization(true),
+            ))
             .route(docs::OPENAPI_PATH, {
                 let api_json = self.api_json.clone();
                 web::get().to(move || ready(docs::openapi_json(api_json.clone())))
@@ -141,7 +174,14 @@ impl Shared {
             .wrap(CanonicalPath(Arc::clone(&self.canonical)))
             .wrap(RefuseOversizedBody)
             .wrap(JsonNotFound)
-            .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+            .wrap(
+                DefaultHeaders::new()
+                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                    .add((
+                        header::CONTENT_SECURITY_POLICY,
+                        docs::CONTENT_SECURITY_POLICY,
+                    )),
+            )
             .wrap(cors(&self.cors))
             .wrap(self.metrics.clone())
             .wrap_fn(metrics::bounded_method)
@@ -172,6 +212,34 @@ impl Shared {
     }
 }
 
+/// The start-up line saying where mail goes: the SMTP server (never its credentials), or, with
+/// no `SMTP_URL`, the outbox directory, where each message is an `.eml` file. The outbox
+/// stands in for the log the issue first suggested: messages carry tokens, which never reach
+/// a log line.
+fn mail_line(settings: &Settings) -> String {
+    let accounts = &settings.mail.accounts;
+    let sends = match (
+        accounts.password_recovery,
+        accounts.require_email_verification,
+    ) {
+        (true, true) => "password recovery and email verification",
+        (true, false) => "password recovery",
+        (false, true) => "email verification",
+        (false, false) => "nothing (PASSWORD_RECOVERY=false, no email verification)",
+    };
+    match settings.mail.delivery.outbox_dir() {
+        Some(dir) => format!(
+            "mail: no SMTP_URL, so each message ({sends}) is written as an .eml file into {} \
+             (development only)",
+            dir.display()
+        ),
+        None => format!(
+            "mail: {sends} sent through the {}",
+            settings.mail.delivery.describe()
+        ),
+    }
+}
+
 /// `/docs` → `/docs/`, the address Swagger UI's page expects.
 async fn swagger_ui_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
@@ -182,7 +250,26 @@ async fn swagger_ui_redirect() -> HttpResponse {
 fn cors(origins: &CorsOrigins) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("prefer"),
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        // Response headers a browser script may read beyond the CORS-safelisted ones.
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-total-count"),
+            header::HeaderName::from_static("preference-applied"),
+            header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
+        ])
         .max_age(3600)
         // A foreign origin gets no CORS headers (the browser blocks it), not an error page.
         .block_on_origin_mismatch(false);

@@ -12,11 +12,13 @@ use std::time::Duration;
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use service::db::{self, ConnectError, DatabaseSettings, Db};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::settings::{ServerSettings, Settings};
 
 mod app;
 mod fallback;
+mod limits;
 mod middleware;
 mod paths;
 
@@ -27,6 +29,8 @@ pub enum StartError {
     Database(#[from] ConnectError),
     #[error("cannot apply migrations: {0}")]
     Migration(#[source] service::DbErr),
+    #[error("cannot set up mail: {0}")]
+    Mail(#[source] service::Error),
     #[error("cannot set up metrics: {0}")]
     Metrics(String),
     #[error("cannot write the OpenAPI document: {0}")]
@@ -56,6 +60,7 @@ impl Application {
     /// # Errors
     /// Database unreachable, a migration failing, or the address unusable.
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        limits::raise_open_files_limit();
         if settings.auto_migrate {
             migrate(&settings.database).await?;
         }
@@ -64,6 +69,7 @@ impl Application {
             .into();
         let (listener, port) = bind(&settings.server)?;
         let shared = app::Shared::new(&settings, &pools)?;
+        shared.read_typical_hash_cost().await;
         let draining = Arc::clone(&shared.draining);
         let server = serve(shared, listener, &settings.server)?;
         Ok(Self {
@@ -89,19 +95,29 @@ impl Application {
     /// SIGQUIT stop at once. SIGTERM stops gracefully: first, for `SHUTDOWN_DRAIN_SECS`, the
     /// server goes on serving while `/ready` answers 503 and every response closes its
     /// connection, so that a load balancer takes it out; then it stops accepting and gives the
-    /// requests in flight `SHUTDOWN_TIMEOUT_SECS`.
+    /// requests in flight `SHUTDOWN_TIMEOUT_SECS`. SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM, whose
+    /// default action would end the process, are logged and ignored. Logs "listening on port
+    /// ..." once the signals are caught.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_signalled(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let (draining, drain) = (Arc::clone(&self.draining), self.drain);
-        actix_web::rt::spawn(async move {
-            if let Err(e) = stop_on_signal(&handle, &draining, drain).await {
+        // Listened to before serving: from here on no signal of these ends the process
+        // unheard.
+        match Signals::listen() {
+            Ok(signals) => {
+                log::info!("listening on port {}; docs at /docs", self.port);
+                actix_web::rt::spawn(async move {
+                    stop_on_signal(signals, &handle, &draining, drain).await;
+                });
+            }
+            Err(e) => {
                 log::error!("cannot listen for signals ({e}); stopping");
                 handle.stop(false).await;
             }
-        });
+        }
         self.run_until_stopped().await
     }
 
@@ -120,26 +136,85 @@ impl Application {
     }
 }
 
+/// The signals the server listens to: those that stop it, and the stray ones it ignores.
+struct Signals {
+    term: Signal,
+    int: Signal,
+    quit: Signal,
+    hup: Signal,
+    usr1: Signal,
+    usr2: Signal,
+    alrm: Signal,
+}
+
+impl Signals {
+    /// Installs a handler for each (a signal caught is no longer fatal).
+    fn listen() -> std::io::Result<Self> {
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+            hup: signal(SignalKind::hangup())?,
+            usr1: signal(SignalKind::user_defined1())?,
+            usr2: signal(SignalKind::user_defined2())?,
+            alrm: signal(SignalKind::alarm())?,
+        })
+    }
+
+    /// Waits for a stopping signal, logging and ignoring the stray ones on the way; true for
+    /// SIGTERM (graceful).
+    async fn stopping(&mut self) -> bool {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return true,
+                _ = self.int.recv() => return false,
+                _ = self.quit.recv() => return false,
+                _ = self.hup.recv() => log::info!(
+                    "SIGHUP received: ignored (configuration is read once, at start; restart to change it)"
+                ),
+                _ = self.usr1.recv() => ignored("SIGUSR1"),
+                _ = self.usr2.recv() => ignored("SIGUSR2"),
+                _ = self.alrm.recv() => ignored("SIGALRM"),
+            }
+        }
+    }
+
+    /// Waits `drain` unless SIGINT or SIGQUIT cuts it short (then true); stray signals and
+    /// another SIGTERM are logged and ignored.
+    async fn drained(&mut self, drain: Duration) -> bool {
+        let deadline = tokio::time::sleep(drain);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                () = &mut deadline => return false,
+                _ = self.int.recv() => return true,
+                _ = self.quit.recv() => return true,
+                _ = self.term.recv() => ignored("SIGTERM (already draining)"),
+                _ = self.hup.recv() => ignored("SIGHUP"),
+                _ = self.usr1.recv() => ignored("SIGUSR1"),
+                _ = self.usr2.recv() => ignored("SIGUSR2"),
+                _ = self.alrm.recv() => ignored("SIGALRM"),
+            }
+        }
+    }
+}
+
+fn ignored(name: &str) {
+    log::info!("{name} received: ignored");
+}
+
 /// Waits for SIGTERM, SIGINT or SIGQUIT and stops the server as [`Application::run_until_signalled`]
 /// says.
 async fn stop_on_signal(
+    mut signals: Signals,
     handle: &ServerHandle,
     draining: &AtomicBool,
     drain: Duration,
-) -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut quit = signal(SignalKind::quit())?;
-    let graceful = tokio::select! {
-        _ = term.recv() => true,
-        _ = int.recv() => false,
-        _ = quit.recv() => false,
-    };
-    if !graceful {
+) {
+    if !signals.stopping().await {
         log::info!("stopping now (SIGINT or SIGQUIT)");
         handle.stop(false).await;
-        return Ok(());
+        return;
     }
     if !drain.is_zero() {
         draining.store(true, Ordering::Relaxed);
@@ -147,19 +222,13 @@ async fn stop_on_signal(
             "SIGTERM: draining for {} s (/ready answers 503; connections close after each response)",
             drain.as_secs()
         );
-        let forced = tokio::select! {
-            () = tokio::time::sleep(drain) => false,
-            _ = int.recv() => true,
-            _ = quit.recv() => true,
-        };
-        if forced {
+        if signals.drained(drain).await {
             handle.stop(false).await;
-            return Ok(());
+            return;
         }
     }
     log::info!("SIGTERM: no longer accepting; finishing the requests in flight");
     handle.stop(true).await;
-    Ok(())
 }
 
 /// Applies pending migrations on a connection of their own, closed afterwards.
@@ -183,8 +252,10 @@ fn serve(
     listener: TcpListener,
     server: &ServerSettings,
 ) -> Result<Server, StartError> {
+    let write_timeout = server.write_timeout;
     Ok(HttpServer::new(move || shared.app())
         .workers(server.workers)
+        .on_connect(move |connection, _| limits::set_write_timeout(connection, write_timeout))
         .shutdown_timeout(server.shutdown_timeout.as_secs())
         // Ours: see `Application::run_until_signalled`.
         .disable_signals()

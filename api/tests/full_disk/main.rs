@@ -113,7 +113,7 @@ async fn fill_refuse_recover(disk: &Tmpfs, database_url: &str, cause: &str) {
         );
     }
     assert_reads_work(&api).await;
-    assert_acknowledged_readable(&api, &ledger).await;
+    assert_acknowledged_readable(&api, &ledger, true).await;
     let log = server.log();
     assert!(
         log.lines().any(|l| l.contains("ERROR")
@@ -149,7 +149,7 @@ async fn fill_refuse_recover(disk: &Tmpfs, database_url: &str, cause: &str) {
             "refused once there was room"
         );
     }
-    assert_acknowledged_readable(&api, &ledger).await;
+    assert_acknowledged_readable(&api, &ledger, false).await;
     server.stop();
 
     // The database itself: exactly the acknowledged posts, intact.

@@ -1,5 +1,6 @@
 //! The server binary under process-level faults: a database unreachable at start, SIGTERM
-//! under load, `kill -9` under a write load; and two server processes on one database.
+//! under load, `kill -9` under a write load, stray signals, and clients that stall their
+//! bodies or never read their responses; and two server processes on one database.
 //!
 //! Each test runs the real binary against a database of its own: a fresh SQLite file, or,
 //! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database created (and dropped) through
@@ -15,6 +16,8 @@
 #[cfg(target_os = "linux")]
 mod priority;
 mod shared;
+mod signals;
+mod slow_clients;
 mod slow_upload;
 mod start;
 mod stop;
@@ -109,8 +112,20 @@ struct Server {
 impl Server {
     /// Starts the binary and waits (at most `bound`) until it listens.
     fn start(database_url: &str, vars: &[(&str, &str)], bound: Duration) -> Server {
+        Self::start_with(database_url, vars, bound, |_| {})
+    }
+
+    /// [`start`](Self::start), with the command changed by `configure` first.
+    fn start_with(
+        database_url: &str,
+        vars: &[(&str, &str)],
+        bound: Duration,
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
         let dir = TempDir::new("posts-process");
-        let mut child = command(database_url, vars, dir.path())
+        let mut cmd = command(database_url, vars, dir.path());
+        configure(&mut cmd);
+        let mut child = cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -6,14 +6,14 @@ use std::net::{SocketAddr, TcpStream};
 
 use super::{BOUND, post_body};
 
-fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
+pub(super) fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let s = TcpStream::connect_timeout(&addr, BOUND)?;
     s.set_read_timeout(Some(BOUND))?;
     s.set_write_timeout(Some(BOUND))?;
     Ok(s)
 }
 
-fn head(
+pub(super) fn head(
     method: &str,
     path: &str,
     token: Option<&str>,
@@ -30,7 +30,7 @@ fn head(
 }
 
 /// Reads one response (headers, then `Content-Length` bytes of body): status and body.
-fn read_response(s: &mut TcpStream) -> std::io::Result<(u16, String)> {
+pub(super) fn read_response(s: &mut TcpStream) -> std::io::Result<(u16, String)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let header_end = loop {

@@ -98,10 +98,14 @@ impl Auth {
     /// to say ([`authenticate`](super::authenticate)).
     ///
     /// # Errors
-    /// `InvalidToken` for a bad signature, another algorithm, no or past `exp`, or a
-    /// `user_id`, `sid` or `iat` that is not an integer.
+    /// `InvalidToken` for a bad signature, another algorithm, no or past `exp`, a
+    /// `user_id`, `sid` or `iat` that is not an integer, or a `crit` header.
     pub fn verify(&self, token: &str) -> Result<Verified, Error> {
         let t = &self.tokens;
+        if has_crit_header(token) {
+            log::debug!("token rejected: a crit header");
+            return Err(Error::InvalidToken);
+        }
         jsonwebtoken::decode::<Claims>(token, &t.decoding, &t.validation)
             .map(|data| Verified {
                 user_id: data.claims.user_id,
@@ -117,6 +121,25 @@ impl Auth {
                 Error::InvalidToken
             })
     }
+}
+
+/// Whether the token's header names critical extensions (`crit`). We understand none, and
+/// RFC 7515 §4.1.11 says a token with one we do not understand must be refused; jsonwebtoken
+/// 11 reads `crit` into its `Header` but `decode` does not refuse it, so the raw header is read
+/// here (whatever the field holds, even a value `Header` could not read). A header that cannot
+/// be read at all is left for jsonwebtoken to refuse.
+fn has_crit_header(token: &str) -> bool {
+    use base64::Engine as _;
+    let Some(header) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()
+        .and_then(|raw| {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&raw).ok()
+        })
+        .is_some_and(|fields| fields.contains_key("crit"))
 }
 
 #[cfg(test)]
@@ -163,5 +186,28 @@ mod tests {
         let mut t = a.issue(7, 1).unwrap().0;
         t.push('x');
         assert!(a.verify(&t).is_err());
+    }
+
+    #[test]
+    fn tokens_with_a_crit_header_fail() {
+        let a = auth(Algorithm::HS256, "k", 60);
+        let claims = serde_json::json!({"user_id": 7, "exp": chrono::Utc::now().timestamp() + 60});
+        let sign = |header: &str| {
+            use base64::Engine as _;
+            let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            let input = format!("{}.{}", b64(header), b64(&claims.to_string()));
+            let key = jsonwebtoken::EncodingKey::from_secret(b"k");
+            let sig = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::HS256).unwrap();
+            format!("{input}.{sig}")
+        };
+        // The same claims, signed with the right key: accepted without `crit`, refused with.
+        assert!(a.verify(&sign(r#"{"alg":"HS256","typ":"JWT"}"#)).is_ok());
+        for header in [
+            r#"{"alg":"HS256","typ":"JWT","crit":["exp"],"exp":1}"#,
+            r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"HS256","crit":[]}"#,
+        ] {
+            assert!(a.verify(&sign(header)).is_err(), "{header}");
+        }
     }
 }

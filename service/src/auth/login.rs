@@ -38,17 +38,29 @@ pub async fn login<C: ConnectionTrait>(
 ) -> Result<TokenPair, Error> {
     let account = attempt.username.trim().to_lowercase();
     throttle.check(db, &account, attempt.client).await?;
+    // Every path, so that reading it (once per TYPICAL_COST_TTL) tells nothing apart.
+    auth.refresh_typical_cost(db, false).await?;
     let found = users::find_credentials(db, &account).await?;
     let (user, hash) = match found {
         Some(c) => (
-            Some((c.id, c.email_verified_at.is_some())),
+            Some((
+                c.id,
+                c.email_verified_at.is_some(),
+                auth.needs_rehash(&c.password),
+            )),
             Some(c.password),
         ),
         None => (None, None),
     };
     match (auth.check_password(attempt.password, hash).await?, user) {
-        (true, Some((id, verified))) => {
+        (true, Some((id, verified, rehash))) => {
             throttle.succeeded(db, &account, attempt.client).await?;
+            // A hash of another cost (adopted, or made before BCRYPT_COST changed) is made
+            // anew at the configured one: the stored costs converge on it.
+            if rehash {
+                let hash = auth.rehash(attempt.password).await?;
+                users::set_password_hash(db, id, hash).await?;
+            }
             if auth.requires_verified_email() && !verified {
                 return Err(Error::EmailNotVerified);
             }

@@ -67,6 +67,9 @@ pub struct LoginThrottle {
 
 /// Ended windows are deleted once every this many recorded failures (per process).
 const SWEEP_EVERY: u32 = 256;
+/// Counts are swept once their window started this long ago: longer than any window the
+/// settings allow (`LOGIN_FAILURE_WINDOW_SECS`, `MAIL_REQUEST_WINDOW_SECS`: at most a day).
+const SWEEP_AFTER: TimeDelta = TimeDelta::days(1);
 
 impl LoginThrottle {
     /// A throttle with these limits.
@@ -214,9 +217,11 @@ impl LoginThrottle {
         );
         db.execute(&upsert).await?;
         if self.recorded.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            // A day back, not this throttle's own window: other throttles (the mail routes')
+            // keep their counts in the same table with windows of up to a day.
             db.execute(
                 &login_failure::Entity::delete_many()
-                    .filter(login_failure::Column::WindowStart.lte(ended))
+                    .filter(login_failure::Column::WindowStart.lte(now - SWEEP_AFTER))
                     .into_query(),
             )
             .await?;

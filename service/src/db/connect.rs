@@ -202,7 +202,8 @@ fn server(url: &str) -> String {
 pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<Db>, ConnectError> {
     if !is_postgres(&settings.url) {
         let db = open(settings, &settings.url, Some(LOCK_WAIT), None).await?;
-        return Ok(vec![Db(Backend::SeaOrm(db))]);
+        let file = super::writable::SqliteFile::opened(&settings.url).map(std::sync::Arc::new);
+        return Ok(vec![Db(Backend::SeaOrm(db), file)]);
     }
     let plain = pg_options(&settings.url)?;
     let prepared = with_lock_wait(plain.clone(), LOCK_WAIT);
@@ -221,7 +222,7 @@ pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<
         .map_err(|e| unreachable(&settings.url, e))?;
     Ok(pools
         .into_iter()
-        .map(|pool| Db(Backend::Postgres(pool)))
+        .map(|pool| Db(Backend::Postgres(pool), None))
         .collect())
 }
 

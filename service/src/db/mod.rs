@@ -19,6 +19,7 @@ pub(crate) mod memo;
 mod pooler;
 mod postgres;
 mod statements;
+mod writable;
 
 use sea_orm::{DatabaseConnection, DbBackend};
 
@@ -33,9 +34,10 @@ use crate::Error;
 use postgres::PgPool;
 
 /// The database: a PostgreSQL pool of our own, or SeaORM's connection for anything else.
-/// Statements run on it through [`sea_orm::ConnectionTrait`].
+/// Statements run on it through [`sea_orm::ConnectionTrait`]. On SQLite, also the file opened,
+/// for [`Db::ready`].
 #[derive(Clone)]
-pub struct Db(Backend);
+pub struct Db(Backend, Option<std::sync::Arc<writable::SqliteFile>>);
 
 #[derive(Clone)]
 enum Backend {
@@ -72,6 +74,43 @@ impl Db {
             .await
             .map(drop)
             .map_err(Error::Unavailable)
+    }
+
+    /// Whether the database can be written, for readiness. PostgreSQL: one round trip
+    /// asking whether transactions are read-only (a hot standby, or
+    /// `default_transaction_read_only`), instead of [`ping`](Self::ping)'s `SELECT 1`.
+    /// SQLite: a round trip, then whether the file opened is still the one at its path and
+    /// still writable (see `writable`).
+    ///
+    /// # Errors
+    /// `Unavailable` when the database does not answer or cannot be written.
+    pub async fn ready(&self) -> Result<(), Error> {
+        use sea_orm::ConnectionTrait as _;
+        let backend = self.get_database_backend();
+        if backend != DbBackend::Postgres {
+            self.ping().await?;
+            return match self.1.as_deref().and_then(writable::SqliteFile::unwritable) {
+                Some(why) => Err(Error::Unavailable(sea_orm::DbErr::Custom(why))),
+                None => Ok(()),
+            };
+        }
+        let row = self
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend,
+                "SELECT current_setting('transaction_read_only') AS read_only",
+            ))
+            .await
+            .map_err(Error::Unavailable)?;
+        let read_only = row
+            .and_then(|r| r.try_get::<String>("", "read_only").ok())
+            .unwrap_or_default();
+        if read_only == "off" {
+            Ok(())
+        } else {
+            Err(Error::Unavailable(sea_orm::DbErr::Custom(
+                "the database is read-only (transaction_read_only is on)".into(),
+            )))
+        }
     }
 
     /// The connections of the pool.

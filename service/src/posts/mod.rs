@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset};
 use entity::post;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::Error;
@@ -51,6 +51,33 @@ pub struct ListQuery {
     pub skip: Skip,
     /// Matched as a literal, case-insensitive substring of the title; empty matches all.
     pub search: SearchTerm,
+    /// Where a keyset (cursor) page starts; `None` pages by `skip`.
+    pub keyset: Option<Keyset>,
+}
+
+/// A keyset page's boundary, in the list's order (`id` descending): the page holds the posts
+/// just past an id, without counting through the ones before it, so that posts created or
+/// deleted elsewhere in the list never shift it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyset {
+    /// The posts just older than this id (`id < boundary`): the next page.
+    Older(i32),
+    /// The posts just newer than this id (`id > boundary`): the previous page.
+    Newer(i32),
+}
+
+/// One page of the list, and whether the list goes on past each end of it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Newest first.
+    pub posts: Vec<PostWithVotes>,
+    /// Visible posts older than the page's last exist (or, for a page reached by a `Newer`
+    /// keyset, the page it was reached from did).
+    pub more_older: bool,
+    /// Visible posts newer than the page's first exist (as far as the query can tell without
+    /// another statement: a `skip` page past the start, a page reached by an `Older` keyset,
+    /// or a `Newer` page with one more row beyond it).
+    pub more_newer: bool,
 }
 
 /// The fields to write; `None` leaves one as it is.
@@ -90,16 +117,68 @@ fn visible_to(viewer: i32) -> Condition {
 
 /// A page of the posts `viewer` may see, newest first, with owners and vote counts.
 ///
+/// One row more than the page is fetched, to tell whether the list goes on past it.
+///
 /// # Errors
 /// Database errors only.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     viewer: i32,
     query: &ListQuery,
-) -> Result<Vec<PostWithVotes>, Error> {
+) -> Result<Page, Error> {
     let statement = ListPage { viewer, query }.statement(db.get_database_backend());
     let rows = Row::find_by_statement(statement).all(db).await?;
-    Ok(rows.into_iter().map(PostWithVotes::from).collect())
+    let mut posts: Vec<PostWithVotes> = rows.into_iter().map(PostWithVotes::from).collect();
+    let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
+    let beyond = posts.len() > limit;
+    Ok(match query.keyset {
+        None => {
+            posts.truncate(limit);
+            Page {
+                posts,
+                more_older: beyond,
+                more_newer: query.skip.get() > 0,
+            }
+        }
+        Some(Keyset::Older(_)) => {
+            posts.truncate(limit);
+            Page {
+                posts,
+                more_older: beyond,
+                more_newer: true,
+            }
+        }
+        Some(Keyset::Newer(_)) => {
+            // Fetched oldest-first from the boundary, shown newest first: the extra row is
+            // the newest, so it is the first one.
+            if beyond {
+                posts.remove(0);
+            }
+            Page {
+                posts,
+                more_older: true,
+                more_newer: beyond,
+            }
+        }
+    })
+}
+
+/// How many posts `viewer` may see that match `search`: the list's total, for clients that
+/// ask for it.
+///
+/// # Errors
+/// Database errors only.
+pub async fn count<C: ConnectionTrait>(
+    db: &C,
+    viewer: i32,
+    search: &SearchTerm,
+) -> Result<u64, Error> {
+    let backend = db.get_database_backend();
+    let mut visible = Condition::all().add(visible_to(viewer));
+    if !search.as_str().is_empty() {
+        visible = visible.add(search::title_contains(backend, search.as_str()));
+    }
+    Ok(post::Entity::find().filter(visible).count(db).await?)
 }
 
 /// One post `viewer` may see, with its owner and vote count.
@@ -214,6 +293,153 @@ pub async fn delete<C: ConnectionTrait>(db: &C, owner: &User, id: i64) -> Result
     } else {
         Err(why_not_mine(db, owner.id, id).await?)
     }
+}
+
+/// What a conditional write expects of the post as it is now: `true` to go ahead. The caller
+/// decides (an HTTP layer compares entity tags of the post's representation).
+pub type Expectation<'a> = &'a (dyn Fn(&PostWithVotes) -> bool + Sync);
+
+/// [`update`], only if the post as it is now, with its owner and vote count, meets `expected`.
+///
+/// Decided by the database, with no window between the check and the write: the post is read
+/// and checked, then written by one `UPDATE` whose `WHERE` also requires every part of what
+/// was checked to be unchanged (title, content, published, the owner's email, the vote
+/// count): a compare-and-swap. A writer that got in between makes it touch no row, which is
+/// `PreconditionFailed`, as a failed check is.
+///
+/// # Errors
+/// `Forbidden` (someone else's post), then `PreconditionFailed` (also for a post the owner
+/// cannot see: missing, or deleted meanwhile).
+pub async fn update_if<C: ConnectionTrait>(
+    db: &C,
+    owner: &User,
+    id: i64,
+    changes: PostChanges,
+    expected: Expectation<'_>,
+) -> Result<Post, Error> {
+    let current = checked(db, owner, id, expected).await?;
+    let mut model = <post::ActiveModel as Default>::default();
+    if let Some(title) = changes.title {
+        model.title = Set(title.into_inner());
+    }
+    if let Some(content) = changes.content {
+        model.content = Set(content.into_inner());
+    }
+    if let Some(published) = changes.published {
+        model.published = Set(published);
+    }
+    if !model.is_changed() {
+        return Ok(current.post);
+    }
+    let updated = post::Entity::update_many()
+        .set(model)
+        .filter(post::Column::Id.eq(current.post.id))
+        .filter(post::Column::OwnerId.eq(owner.id))
+        .filter(unchanged(&current))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next();
+    match updated {
+        Some(p) => Ok(with_owner(p, owner)),
+        None => Err(why_not_swapped(db, owner.id, id).await?),
+    }
+}
+
+/// [`delete`], only if the post as it is now meets `expected`: the same compare-and-swap as
+/// [`update_if`], with a `DELETE`.
+///
+/// # Errors
+/// As [`update_if`].
+pub async fn delete_if<C: ConnectionTrait>(
+    db: &C,
+    owner: &User,
+    id: i64,
+    expected: Expectation<'_>,
+) -> Result<(), Error> {
+    let current = checked(db, owner, id, expected).await?;
+    let done = post::Entity::delete_many()
+        .filter(post::Column::Id.eq(current.post.id))
+        .filter(post::Column::OwnerId.eq(owner.id))
+        .filter(unchanged(&current))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(why_not_swapped(db, owner.id, id).await?)
+    }
+}
+
+/// Post `id` as `owner` sees it now, if it is theirs and meets `expected`. A post `owner`
+/// cannot see has no current state to meet it (RFC 9110 §13.1.1: no current representation
+/// matches a listed tag), so it is `PreconditionFailed` too: what concurrent conditional
+/// deletes of one post get, all but the first.
+async fn checked<C: ConnectionTrait>(
+    db: &C,
+    owner: &User,
+    id: i64,
+    expected: Expectation<'_>,
+) -> Result<PostWithVotes, Error> {
+    let current = match get(db, owner.id, id).await {
+        Err(Error::PostNotFound(_)) => return Err(Error::PreconditionFailed),
+        other => other?,
+    };
+    if current.post.owner_id != owner.id {
+        return Err(Error::Forbidden);
+    }
+    if !expected(&current) {
+        return Err(Error::PreconditionFailed);
+    }
+    Ok(current)
+}
+
+/// Every part of `current` that a client's tag covers and that can change, as a `WHERE`:
+/// the post's own fields, its owner's email and its vote count.
+fn unchanged(current: &PostWithVotes) -> Condition {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
+    let owner_email = Query::select()
+        .expr(Expr::val(1))
+        .from(entity::user::Entity)
+        .and_where(
+            Expr::col((entity::user::Entity, entity::user::Column::Id))
+                .equals((post::Entity, post::Column::OwnerId)),
+        )
+        .and_where(
+            Expr::col((entity::user::Entity, entity::user::Column::Email)).eq(current
+                .post
+                .owner
+                .email
+                .as_str()),
+        )
+        .to_owned();
+    let votes = Query::select()
+        .expr(Expr::col((entity::vote::Entity, entity::vote::Column::PostId)).count())
+        .from(entity::vote::Entity)
+        .and_where(
+            Expr::col((entity::vote::Entity, entity::vote::Column::PostId))
+                .equals((post::Entity, post::Column::Id)),
+        )
+        .to_owned();
+    Condition::all()
+        .add(post::Column::Title.eq(current.post.title.as_str()))
+        .add(post::Column::Content.eq(current.post.content.as_str()))
+        .add(post::Column::Published.eq(current.post.published))
+        .add(Expr::exists(owner_email))
+        .add(
+            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(votes)))
+                .eq(current.votes),
+        )
+}
+
+/// After a compare-and-swap touched nothing: the post was changed or deleted in between
+/// (`PreconditionFailed`), unless it is someone else's now (`Forbidden`, which cannot happen
+/// today: posts never change owner).
+async fn why_not_swapped<C: ConnectionTrait>(db: &C, owner: i32, id: i64) -> Result<Error, Error> {
+    Ok(match why_not_mine(db, owner, id).await? {
+        Error::Forbidden => Error::Forbidden,
+        _ => Error::PreconditionFailed,
+    })
 }
 
 /// After a write scoped to `owner` touched nothing: was post `id` missing or someone else's?

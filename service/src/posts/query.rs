@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use super::search::{by_like, title_contains, title_pattern};
-use super::{ListQuery, Post, PostWithVotes, visible_to};
+use super::{Keyset, ListQuery, Post, PostWithVotes, visible_to};
 use crate::db::memo::{Memo, Memoized};
 use crate::users::User;
 
@@ -83,51 +83,82 @@ pub(super) struct ListPage<'a> {
 }
 
 impl Memoized for ListPage<'_> {
-    /// Without a search, with an ASCII one and with any other (see [`title_contains`]).
+    /// Without a search, with an ASCII one and with any other (see [`title_contains`]), each
+    /// by `skip`, after an older keyset and after a newer one.
     fn memo(&self) -> &'static Memo {
-        static LIST: Memo = Memo::new();
-        static LIST_CONTAINING: Memo = Memo::new();
-        static LIST_MATCHING: Memo = Memo::new();
+        static LISTS: [Memo; 9] = [const { Memo::new() }; 9];
         let search = self.query.search.as_str();
-        if search.is_empty() {
-            &LIST
+        let by_search = if search.is_empty() {
+            0
         } else if by_like(search) {
-            &LIST_CONTAINING
+            1
         } else {
-            &LIST_MATCHING
-        }
+            2
+        };
+        let by_keyset = match self.query.keyset {
+            None => 0,
+            Some(Keyset::Older(_)) => 1,
+            Some(Keyset::Newer(_)) => 2,
+        };
+        &LISTS[by_search * 3 + by_keyset]
     }
 
+    /// One row more than the page, to tell whether the list goes on; a newer keyset's page
+    /// is the rows just above the boundary, so it is chosen oldest first.
     fn build(&self, backend: DbBackend) -> SelectStatement {
         let (viewer, query) = (self.viewer, self.query);
         let mut visible = Condition::all().add(visible_to(viewer));
         if !query.search.as_str().is_empty() {
             visible = visible.add(title_contains(backend, query.search.as_str()));
         }
-        let page = Query::select()
-            .column((post::Entity, post::Column::Id))
+        let id = (post::Entity, post::Column::Id);
+        let order = match query.keyset {
+            None => Order::Desc,
+            Some(Keyset::Older(boundary)) => {
+                visible = visible.add(Expr::col(id).lt(boundary));
+                Order::Desc
+            }
+            Some(Keyset::Newer(boundary)) => {
+                visible = visible.add(Expr::col(id).gt(boundary));
+                Order::Asc
+            }
+        };
+        let mut page = Query::select()
+            .column(id)
             .from(post::Entity)
             .cond_where(visible)
-            .order_by((post::Entity, post::Column::Id), Order::Desc)
-            .limit(query.limit.get())
-            .offset(query.skip.get())
+            .order_by(id, order)
+            .limit(query.limit.get() + 1)
             .to_owned();
+        if query.keyset.is_none() {
+            page.offset(query.skip.get());
+        }
         select_with_votes(viewer)
-            .filter(Expr::col((post::Entity, post::Column::Id)).in_subquery(page))
+            .filter(Expr::col(id).in_subquery(page))
             .order_by_desc(post::Column::Id)
             .into_query()
     }
 
-    /// The outer visibility, the page's visibility and search, then the page's bounds.
-    /// Guarded by `posts::query::tests::the_memoized_lists_are_the_built_ones`.
+    /// The outer visibility, the page's visibility, search and boundary, then the page's
+    /// bounds. Guarded by `posts::query::tests::the_memoized_lists_are_the_built_ones`.
     fn values(&self, backend: DbBackend) -> Vec<Value> {
         let (viewer, search) = (self.viewer, self.query.search.as_str());
-        let mut values = Vec::with_capacity(7);
+        let mut values = Vec::with_capacity(8);
         values.extend([true.into(), viewer.into(), true.into(), viewer.into()]);
         if !search.is_empty() {
             values.push(title_pattern(backend, search).into());
         }
-        values.extend([self.query.limit.get().into(), self.query.skip.get().into()]);
+        match self.query.keyset {
+            Some(Keyset::Older(boundary) | Keyset::Newer(boundary)) => {
+                values.extend([boundary.into(), (self.query.limit.get() + 1).into()]);
+            }
+            None => {
+                values.extend([
+                    (self.query.limit.get() + 1).into(),
+                    self.query.skip.get().into(),
+                ]);
+            }
+        }
         values
     }
 }
@@ -170,26 +201,34 @@ pub(crate) fn visible(viewer: i32, id: i32) -> SelectStatement {
 
 #[cfg(test)]
 mod tests {
-    use super::{GetPost, ListPage, ListQuery};
+    use super::{GetPost, Keyset, ListPage, ListQuery};
     use crate::db::memo::assert_memoized;
     use crate::domain::{PageSize, SearchTerm, Skip};
 
     #[test]
     fn the_memoized_lists_are_the_built_ones() {
-        let query = |limit, skip, search: &str| ListQuery {
+        let query = |limit, skip, search: &str, keyset| ListQuery {
             limit: PageSize::parse(limit).unwrap(),
             skip: Skip::parse(skip).unwrap(),
             search: SearchTerm::parse(search.to_owned()).unwrap(),
+            keyset,
         };
-        // Two of each shape: no search, an ASCII one, any other.
-        let queries = [
-            query(10, 30, ""),
-            query(5, 0, ""),
-            query(10, 30, "Zulu"),
-            query(1, 2, "50%_off"),
-            query(10, 30, "Zülü"),
-            query(3, 0, "É"),
-        ];
+        // Two of each shape: no search, an ASCII one, any other; by skip, older, newer.
+        let mut queries = Vec::new();
+        for keyset in [
+            [None, None],
+            [Some(Keyset::Older(500)), Some(Keyset::Older(9))],
+            [Some(Keyset::Newer(500)), Some(Keyset::Newer(9))],
+        ] {
+            queries.extend([
+                query(10, 30, "", keyset[0]),
+                query(5, 0, "", keyset[1]),
+                query(10, 30, "Zulu", keyset[0]),
+                query(1, 2, "50%_off", keyset[1]),
+                query(10, 30, "Zülü", keyset[0]),
+                query(3, 0, "É", keyset[1]),
+            ]);
+        }
         let pages: Vec<_> = queries
             .iter()
             .zip([7, 8].into_iter().cycle())

@@ -114,6 +114,7 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::PostNotFound(101)),
         ApiError::Service(S::NoVisiblePost),
         ApiError::Service(S::VoteNotFound),
+        ApiError::Service(S::PreconditionFailed),
         ApiError::Service(S::Forbidden),
         ApiError::Service(S::EmailTaken),
         ApiError::Service(S::AlreadyVoted {
@@ -130,6 +131,15 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::Service(S::SessionNotFound(101)),
         ApiError::Service(S::InvalidGrant),
         ApiError::Service(S::EmailNotVerified),
+        ApiError::Service(S::InvalidAccountToken),
+        ApiError::Service(S::TooManyRequests {
+            policy: "mail",
+            retry_after_secs: 7,
+            limit: 5,
+            window_secs: 3600,
+        }),
+        ApiError::Service(S::RecoveryDisabled),
+        ApiError::Service(S::VerificationDisabled),
         ApiError::Service(S::IdempotencyKeyInProgress),
         ApiError::Service(S::Unavailable(db())),
         ApiError::Service(S::StorageFull(db())),
@@ -139,6 +149,7 @@ fn every_failure() -> Vec<ApiError> {
         ApiError::NotAuthenticated,
         ApiError::PayloadTooLarge,
         ApiError::BadPayload,
+        ApiError::BodyTimeout,
         ApiError::NoRoute,
         ApiError::ShuttingDown,
         ApiError::MethodNotAllowed("GET".to_owned()),
@@ -156,6 +167,7 @@ fn listed_above(failure: &ApiError) {
             | S::PostNotFound(_)
             | S::NoVisiblePost
             | S::VoteNotFound
+            | S::PreconditionFailed
             | S::Forbidden
             | S::EmailTaken
             | S::AlreadyVoted { .. }
@@ -165,6 +177,10 @@ fn listed_above(failure: &ApiError) {
             | S::SessionNotFound(_)
             | S::InvalidGrant
             | S::EmailNotVerified
+            | S::InvalidAccountToken
+            | S::TooManyRequests { .. }
+            | S::RecoveryDisabled
+            | S::VerificationDisabled
             | S::IdempotencyKeyInProgress
             | S::Unavailable(_)
             | S::StorageFull(_)
@@ -175,6 +191,7 @@ fn listed_above(failure: &ApiError) {
         | ApiError::NotAuthenticated
         | ApiError::PayloadTooLarge
         | ApiError::BadPayload
+        | ApiError::BodyTimeout
         | ApiError::NoRoute
         | ApiError::ShuttingDown
         | ApiError::MethodNotAllowed(_) => {}
@@ -385,6 +402,8 @@ async fn contract_lists_every_422_entry_the_extractors_write() {
         ),
         app.request(Method::GET, "/posts/?limit=101&skip=-1", token),
         app.request(Method::GET, "/posts/0", token),
+        app.request(Method::GET, "/posts/?cursor=forged", token),
+        app.request(Method::GET, "/posts/?cursor=forged&skip=0", token),
         app.client
             .post(app.url("/login"))
             .form(&[("grant_type", "x"), ("password", "a\0")]),
@@ -496,4 +515,109 @@ fn documented_routes_are_read_from_table_rows_only() {
         .into_iter()
         .collect();
     assert_eq!(routes, expected);
+}
+
+/// Every run of digits as `{n}`, and every `{placeholder}` too: a detail and its template
+/// compare equal.
+fn numbers_as_placeholders(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars.peek().is_some_and(char::is_ascii_digit) {
+                chars.next();
+            }
+            out.push_str("{n}");
+        } else if c == '{' {
+            for c in chars.by_ref() {
+                if c == '}' {
+                    break;
+                }
+            }
+            out.push_str("{n}");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Walks every string of an example: timestamps are RFC 3339 in UTC with `+00:00`, emails
+/// look like addresses.
+fn assert_realistic(where_: &str, value: &Value) {
+    match value {
+        Value::String(s) => {
+            if s.len() > 18 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b'T' {
+                assert!(
+                    s.ends_with("+00:00") && chrono::DateTime::parse_from_rfc3339(s).is_ok(),
+                    "{where_}: timestamp {s}"
+                );
+            }
+            if s.contains('@') && !s.contains(' ') {
+                let (local, domain) = s.split_once('@').unwrap();
+                assert!(
+                    !local.is_empty() && domain.contains('.'),
+                    "{where_}: email {s}"
+                );
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| assert_realistic(where_, v)),
+        Value::Object(map) => map.values().for_each(|v| assert_realistic(where_, v)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_response_example_in_the_document_matches_its_status() {
+    let doc = contract();
+    let table = section(&doc, "### Every `detail` text");
+    let api = serde_json::to_value(api::docs::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            for (status, response) in responses {
+                let here = format!("{} {path} {status}", method.to_uppercase());
+                let Some(content) = response.get("content").and_then(Value::as_object) else {
+                    continue;
+                };
+                for media in content.values() {
+                    let example = media
+                        .get("example")
+                        .or_else(|| media.pointer("/examples/0"))
+                        .unwrap_or_else(|| panic!("{here}: no example"));
+                    assert_realistic(&here, example);
+                    checked += 1;
+                    let code: u16 = status.parse().unwrap();
+                    if code == 422 {
+                        for entry in example["detail"].as_array().unwrap() {
+                            assert_documented(&doc, entry);
+                        }
+                    } else if code >= 400 {
+                        let detail = example["detail"]
+                            .as_str()
+                            .unwrap_or_else(|| panic!("{here}: no detail in {example}"));
+                        let wanted = numbers_as_placeholders(detail);
+                        let listed = table.iter().any(|row| {
+                            row.starts_with(&format!("| {status} |"))
+                                && row.split('`').nth(1).map(numbers_as_placeholders)
+                                    == Some(wanted.clone())
+                        });
+                        assert!(
+                            listed,
+                            "{here}: `{detail}` is not a {status} of docs/API.md"
+                        );
+                    } else if code != 202 {
+                        assert!(
+                            example.get("detail").is_none(),
+                            "{here}: a success example shaped as an error: {example}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} examples");
 }

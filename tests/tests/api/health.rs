@@ -2,6 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use tests::sea_orm::{ConnectionTrait, DbBackend};
 use tests::{PASSWORD, assert_detail, json_of, spawn_app, spawn_app_with};
 
 #[tokio::test]
@@ -44,7 +45,11 @@ async fn wrong_methods_are_json_405_with_allow() {
         (Method::GET, "/vote/", "POST"),
         (Method::DELETE, "/", "GET"),
         (Method::POST, "/health", "GET"),
-        (Method::PUT, "/users/me", "GET, DELETE"),
+        (Method::PUT, "/users/me", "GET, DELETE, PATCH"),
+        (Method::GET, "/password-recovery", "POST"),
+        // A concrete path, not a user's `{id}`.
+        (Method::GET, "/users/verify", "POST"),
+        (Method::GET, "/users/verify/resend/", "POST"),
         // A concrete path is not an `{id}` (OpenAPI matches it first): not a 422 for "latest".
         (Method::PUT, "/posts/latest", "GET"),
         (Method::PATCH, "/posts/latest/", "GET"),
@@ -156,4 +161,44 @@ async fn cors_origins_limit_who_is_allowed() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+
+/// `/ready` follows whether the database can be written. On SQLite: the file deleted under the
+/// running server (its connections would go on writing to a file no one will read). On
+/// PostgreSQL: the database made read-only (`default_transaction_read_only`, as on a standby),
+/// its connections reopened.
+#[tokio::test]
+async fn ready_is_503_once_the_database_cannot_be_written() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/ready", None).await.status(), StatusCode::OK);
+    match app.backend() {
+        DbBackend::Sqlite => {
+            let path = app
+                .database_url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned();
+            std::fs::remove_file(&path).unwrap();
+        }
+        _ => {
+            for sql in [
+                "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            ] {
+                app.db.execute_unprepared(sql).await.unwrap();
+            }
+        }
+    }
+    // The first answers after the connections were cut may be 503 for that alone: what
+    // counts is that it stays 503, with the contract's body, while the process is fine.
+    for _ in 0..3 {
+        let res = app.get("/ready", None).await;
+        assert_eq!(res.headers()["retry-after"], "1");
+        assert_detail(res, 503, "database unavailable").await;
+    }
+    assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
 }

@@ -17,6 +17,7 @@ mod docs;
 mod faults;
 mod health;
 mod idempotency;
+mod mail;
 mod migrations;
 mod operations;
 mod pooler;

@@ -4,7 +4,8 @@
 use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::json;
-use tests::{PASSWORD, SECRET, assert_detail, json_of, now, spawn_app_with, token_with};
+use tests::sea_orm::{ConnectionTrait, Statement};
+use tests::{PASSWORD, SECRET, assert_detail, json_of, now, serve, spawn_app_with, token_with};
 
 #[tokio::test]
 async fn failed_logins_for_one_account_are_throttled_with_retry_after() {
@@ -243,6 +244,86 @@ async fn unknown_emails_and_wrong_passwords_take_about_as_long() {
     );
 }
 
+/// The stored hashes have another cost than `BCRYPT_COST` (a database adopted from the
+/// course, or the cost changed since): an unknown email still takes as long as a wrong
+/// password, because the dummy hash has the cost most stored hashes have (read at start). A
+/// right password rehashes the account's hash at the configured cost.
+#[tokio::test]
+async fn with_stored_hashes_of_another_cost_unknown_emails_still_take_as_long() {
+    let config = [("BCRYPT_COST", "6"), ("LOGIN_MAX_FAILURES", "0")];
+    let app = spawn_app_with(&config).await;
+    // Three accounts whose hashes have cost 10 (16 times the work of cost 6), written into
+    // the database directly as an adopted database would hold them.
+    let adopted = bcrypt::hash(PASSWORD, 10).unwrap();
+    let mut emails = Vec::new();
+    for name in ["ann", "bob", "cat"] {
+        let user = app.user(name).await;
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE users SET password = '{adopted}' WHERE id = {}",
+                user.id
+            ))
+            .await
+            .unwrap();
+        emails.push(user.email);
+    }
+    // A server started on that database now, as after the adoption.
+    let server = serve(&app.database_url, &config).await;
+    let login = |email: &str, password: &str| {
+        app.client
+            .post(format!("{}/login", server.address))
+            .form(&[("username", email), ("password", password)])
+            .send()
+    };
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for n in 0..11 {
+        let started = std::time::Instant::now();
+        let res = login(&format!("nobody{n}@example.com"), PASSWORD)
+            .await
+            .unwrap();
+        unknown.push(started.elapsed());
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let started = std::time::Instant::now();
+        let res = login(&emails[n % 3], "wrong password").await.unwrap();
+        wrong.push(started.elapsed());
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    unknown.sort();
+    wrong.sort();
+    let (u, w) = (unknown[5].as_secs_f64(), wrong[5].as_secs_f64());
+    // With the dummy hash at cost 6 an unknown email would answer about 16 times sooner.
+    assert!(
+        u / w > 0.5 && u / w < 2.0,
+        "medians: unknown {u:.4}s, wrong {w:.4}s"
+    );
+
+    // The right password: accepted, and the hash is now of cost 6.
+    let res = login(&emails[0], PASSWORD).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let stored = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.backend(),
+            format!("SELECT password FROM users WHERE email = '{}'", emails[0]),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<String>("", "password")
+        .unwrap();
+    assert!(
+        stored.starts_with("$2b$06$"),
+        "rehashed at cost 6: {stored}"
+    );
+    assert!(bcrypt::verify(PASSWORD, &stored).unwrap());
+    let res = login(&emails[0], PASSWORD).await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the new hash is the password's"
+    );
+}
+
 #[tokio::test]
 async fn a_login_flood_does_not_hold_up_other_routes() {
     // One hash at a time, at a real cost: twenty logins queue for a while.
@@ -322,4 +403,132 @@ async fn hostile_query_strings_are_422_never_500() {
         let res = app.get(&format!("/posts/?{ok}"), Some(&ann.token)).await;
         assert_eq!(res.status(), StatusCode::OK, "{ok}");
     }
+}
+
+/// Malformed chunked bodies, each sent on 12 connections of its own: every one is answered,
+/// once, with a JSON body (the extractors read the body and refuse it as the contract says;
+/// a route that reads no body answers as it would anyway).
+#[tokio::test]
+async fn malformed_chunked_bodies_are_answered_with_json_every_time() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[]).await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "a chunk size that is not hex",
+            b"POST /users/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "a good chunk, then a bad one",
+            b"POST /users/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nQQ\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "a chunk extension with a control byte, on the login form",
+            b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+              Transfer-Encoding: chunked\r\n\r\n3;\x01\r\nabc\r\n0\r\n\r\n",
+            "HTTP/1.1 400",
+        ),
+        (
+            "a chunk size overflowing 64 bits, on a route that reads no body",
+            b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n",
+            "HTTP/1.1 200",
+        ),
+        (
+            "garbage where a chunk should be, without a token",
+            b"POST /posts/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 401",
+        ),
+    ];
+    for (case, raw, status) in cases {
+        for n in 0..12 {
+            let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+            s.write_all(raw).await.unwrap();
+            let mut answer = Vec::new();
+            let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                let mut buf = [0u8; 4096];
+                while let Ok(k) = s.read(&mut buf).await {
+                    if k == 0 {
+                        break;
+                    }
+                    answer.extend_from_slice(&buf[..k]);
+                }
+            })
+            .await;
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(read.is_ok() || !answer.is_empty(), "{case} #{n}: no answer");
+            assert!(answer.starts_with(status), "{case} #{n}: {answer:?}");
+            assert_eq!(
+                answer.matches("HTTP/1.1 ").count(),
+                1,
+                "{case} #{n}: {answer:?}"
+            );
+            assert!(
+                answer.contains("content-type: application/json"),
+                "{case} #{n}: {answer:?}"
+            );
+            let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+            let body: serde_json::Value = serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{case} #{n}: not JSON ({e}): {answer:?}"));
+            assert!(body.is_object(), "{case} #{n}: {body}");
+        }
+    }
+}
+
+/// The failed-login counts stay bounded however many usernames are tried: they live in the
+/// database, not in the process, and counts whose window started over a day ago (the longest
+/// any throttle's window may be) are swept as failures come in, every 256th failure a process
+/// records.
+#[tokio::test]
+async fn failed_login_counts_are_swept_once_a_day_old() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES_PER_CLIENT", "0")]).await;
+    // A thousand counts from long ago, as a flood of made-up usernames would have left.
+    let stale: Vec<String> = (0..1000)
+        .map(|n| format!("('account', 'stale{n}@example.com', 1, '2001-01-01 00:00:00+00:00')"))
+        .collect();
+    app.db
+        .execute_unprepared(&format!(
+            "INSERT INTO login_failures (scope, subject, failures, window_start) VALUES {}",
+            stale.join(", ")
+        ))
+        .await
+        .unwrap();
+    let count = async |filter: &str| {
+        app.db
+            .query_one_raw(Statement::from_string(
+                app.backend(),
+                format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM login_failures {filter}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+    };
+    assert_eq!(count("WHERE subject LIKE 'stale%'").await, 1000);
+    // 255 failures: no sweep yet; the 256th sweeps.
+    for n in 0..256 {
+        if n == 255 {
+            assert_eq!(
+                count("WHERE subject LIKE 'stale%'").await,
+                1000,
+                "swept too soon"
+            );
+        }
+        let res = app
+            .login(&format!("guess{n}@example.com"), "wrong password")
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(
+        count("WHERE subject LIKE 'stale%'").await,
+        0,
+        "the old counts are swept"
+    );
+    // What is left: the 256 failures' own counts, per account and per account-and-client pair.
+    assert!(count("").await <= 2 * 256);
 }

@@ -72,7 +72,8 @@ async fn users_me_returns_the_caller() {
     let user = app.user("me").await;
     let res = app.me(&user).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["cache-control"], "no-store");
+    // A conditional GET: kept by the client, revalidated with its ETag (issue 16).
+    assert_eq!(res.headers()["cache-control"], "private, no-cache");
     let me = json_of(res).await;
     assert_eq!(me["id"], json!(user.id));
     assert_eq!(me["email"], json!(user.email));

@@ -25,6 +25,14 @@ async fn a_course_database_is_adopted_with_its_users_posts_and_votes_all_there()
         let res = app.login(email, "not the password").await;
         assert_detail(res, 403, "Invalid Credentials").await;
     }
+    // Each login rehashed its user's cost-12 hash at the configured cost (4 in tests), and
+    // the password is still the one that logs in.
+    let costs = strings(
+        &app.db,
+        "SELECT substr(password, 1, 7) AS v FROM users ORDER BY id",
+    )
+    .await;
+    assert_eq!(costs, ["$2b$04$"; 4], "rehashed at BCRYPT_COST");
     let alice = login_as(&app, 2, "alice.smith@example.com", "alice-in-2021").await;
     let bob = login_as(&app, 3, "BOB@example.com", "b0b's password").await;
     let me = json_of(app.me(&alice).await).await;

@@ -4,7 +4,9 @@
 
 mod access;
 mod change;
+mod conditional;
 mod create;
+mod cursor;
 mod list;
 mod read;
 mod search;

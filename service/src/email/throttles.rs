@@ -1,0 +1,122 @@
+//! How often the address-bound routes may be used: mail requests per address and per client
+//! (every request counts: each may send a mail), and refused tokens per client.
+//!
+//! Counted in the database like failed logins, so every replica and every restart sees the
+//! same counts: each count is a [`LoginThrottle`] of its own over `login_failures`, counting
+//! one subject per attempt under names no login can produce (a login's account is
+//! lower-cased; these subjects start in capitals): `MAIL-TO <address>`, `MAIL-FROM <client>`,
+//! `TOKEN-FROM <client>`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use sea_orm::ConnectionTrait;
+
+use crate::Error;
+use crate::throttle::{LoginThrottle, ThrottleConfig};
+
+/// The counts of the mail routes.
+pub struct MailThrottles {
+    per_address: LoginThrottle,
+    per_client: LoginThrottle,
+    tokens: LoginThrottle,
+}
+
+impl MailThrottles {
+    /// Mail requests as `mail` says (`max_per_account` per address, `max_per_client` per
+    /// client); refused tokens per client as the login throttle `login` counts clients.
+    pub fn new(mail: ThrottleConfig, login: ThrottleConfig) -> Self {
+        let one = |max: u32, window: Duration| {
+            LoginThrottle::new(ThrottleConfig {
+                max_per_account: max,
+                max_per_client: 0,
+                window,
+            })
+        };
+        Self {
+            per_address: one(mail.max_per_account, mail.window),
+            per_client: one(mail.max_per_client, mail.window),
+            tokens: one(login.max_per_client, login.window),
+        }
+    }
+
+    /// Counts a mail request for `address` from `client`, unless either is over its limit.
+    ///
+    /// # Errors
+    /// `TooManyRequests` (policy `mail`); database errors.
+    pub(super) async fn admit_mail_request<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        address: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(), Error> {
+        let to = format!("MAIL-TO {}", address.trim().to_lowercase());
+        let from = client.map(|ip| format!("MAIL-FROM {ip}"));
+        as_requests("mail", self.per_address.check(db, &to, None).await)?;
+        if let Some(from) = &from {
+            as_requests("mail", self.per_client.check(db, from, None).await)?;
+        }
+        self.per_address.failed(db, &to, None).await?;
+        if let Some(from) = &from {
+            self.per_client.failed(db, from, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a client that has presented too many refused tokens.
+    ///
+    /// # Errors
+    /// `TooManyRequests` (policy `token`); database errors.
+    pub(super) async fn admit_token<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        client: Option<IpAddr>,
+    ) -> Result<(), Error> {
+        match client {
+            Some(ip) => as_requests(
+                "token",
+                self.tokens
+                    .check(db, &format!("TOKEN-FROM {ip}"), None)
+                    .await,
+            ),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a refused token against its client; the refusal to answer with.
+    ///
+    /// # Errors
+    /// `InvalidAccountToken`, or a database error while counting.
+    pub(super) async fn refused_token<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        client: Option<IpAddr>,
+    ) -> Error {
+        if let Some(ip) = client
+            && let Err(e) = self
+                .tokens
+                .failed(db, &format!("TOKEN-FROM {ip}"), None)
+                .await
+        {
+            return e;
+        }
+        Error::InvalidAccountToken
+    }
+}
+
+/// The login throttle's refusal, in the words of this one.
+fn as_requests(policy: &'static str, checked: Result<(), Error>) -> Result<(), Error> {
+    checked.map_err(|e| match e {
+        Error::TooManyAttempts {
+            retry_after_secs,
+            limit,
+            window_secs,
+        } => Error::TooManyRequests {
+            policy,
+            retry_after_secs,
+            limit,
+            window_secs,
+        },
+        other => other,
+    })
+}
