@@ -7,6 +7,13 @@
 # NAME names the PostgreSQL database (NAME_<pid>, on $PG_HOST:$PG_PORT as user postgres,
 # dropped afterwards); VAR=VALUE are extra settings. Sets `base` (http://127.0.0.1:<port>)
 # and installs an EXIT trap, so call it once per (sub)shell.
+#
+# From the environment (.ci/pgbouncer.sh sets them):
+#   DEBUG_SERVER_POOLER_PORT  postgres only: the server reaches its database through a pooler
+#                             on 127.0.0.1:<port> (DATABASE_URL), and migrates it directly
+#                             (DATABASE_MIGRATION_URL)
+#   DEBUG_SERVER_LOG          a file the server's log is copied to when it stops
+#   DEBUG_SERVER_RUST_LOG     RUST_LOG of the server (default warn)
 
 debug_server_up() {
   local kind=$1 name=$2 url
@@ -22,6 +29,10 @@ debug_server_up() {
       _ds_db="${name}_$$"
       psql -q -h "$PG_HOST" -p "$PG_PORT" -U postgres -c "CREATE DATABASE $_ds_db"
       url="postgres://postgres@${PG_HOST}:${PG_PORT}/${_ds_db}"
+      if [ -n "${DEBUG_SERVER_POOLER_PORT:-}" ]; then
+        set -- DATABASE_MIGRATION_URL="$url" "$@"
+        url="postgres://postgres@127.0.0.1:${DEBUG_SERVER_POOLER_PORT}/${_ds_db}"
+      fi
       ;;
     *)
       echo "debug_server_up: sqlite or postgres, not '$kind'" >&2
@@ -33,7 +44,8 @@ debug_server_up() {
   base="http://127.0.0.1:$port"
   # Run from the temporary directory, so that no .env of the checkout applies.
   (cd "$_ds_work" && exec env DATABASE_URL="$url" HOST=127.0.0.1 PORT="$port" BCRYPT_COST=4 \
-    SHUTDOWN_TIMEOUT_SECS=1 RUST_LOG=warn "$@" "$_ds_root/target/debug/api") \
+    SHUTDOWN_TIMEOUT_SECS=1 RUST_LOG="${DEBUG_SERVER_RUST_LOG:-warn}" "$@" \
+    "$_ds_root/target/debug/api") \
     >"$_ds_work/server.log" 2>&1 &
   _ds_pid=$!
   for _ in $(seq 1 300); do
@@ -48,12 +60,15 @@ debug_server_up() {
 _debug_server_down() {
   local status=$?
   if [ "$status" -ne 0 ] && [ -s "$_ds_work/server.log" ]; then
-    echo "--- server log (RUST_LOG=warn), last 50 lines ---" >&2
+    echo "--- server log (RUST_LOG=${DEBUG_SERVER_RUST_LOG:-warn}), last 50 lines ---" >&2
     tail -n 50 "$_ds_work/server.log" >&2
   fi
   if [ -n "$_ds_pid" ]; then
     kill "$_ds_pid" 2>/dev/null || true
     wait "$_ds_pid" 2>/dev/null || true
+  fi
+  if [ -n "${DEBUG_SERVER_LOG:-}" ]; then
+    cp "$_ds_work/server.log" "$DEBUG_SERVER_LOG" 2>/dev/null || true
   fi
   if [ -n "$_ds_db" ]; then
     psql -q -h "$PG_HOST" -p "$PG_PORT" -U postgres \

@@ -27,7 +27,8 @@ free_port() {
 
 # Starts the release server with a clean environment and waits for /ready; sets SERVER_PID and
 # STARTUP_MS. Login throttling is off (the load logs in as few users, very often);
-# BCRYPT_COST and BCRYPT_CONCURRENCY pass through from the environment.
+# BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS, DATABASE_MAX_CONNECTIONS,
+# DATABASE_PREPARED_STATEMENTS and DATABASE_MIGRATION_URL pass through from the environment.
 start_server() {
   local started
   started=$(date +%s.%N)
@@ -36,6 +37,8 @@ start_server() {
     BCRYPT_COST="${BCRYPT_COST:-12}" ${BCRYPT_CONCURRENCY:+BCRYPT_CONCURRENCY=$BCRYPT_CONCURRENCY} \
     ${WORKERS:+WORKERS=$WORKERS} \
     ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} \
+    ${DATABASE_PREPARED_STATEMENTS:+DATABASE_PREPARED_STATEMENTS=$DATABASE_PREPARED_STATEMENTS} \
+    ${DATABASE_MIGRATION_URL:+DATABASE_MIGRATION_URL=$DATABASE_MIGRATION_URL} \
     SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
     "${SERVER_BIN:-$ROOT/target/release/api}" 2>>"$OUT/server.log" &
   SERVER_PID=$!

@@ -15,8 +15,11 @@
 #   against it right after ours, at the same connection count; the report adds "ours ÷ theirs".
 #   --sweep "64 256": S1 and S4 again at each of these connection counts, each right after a
 #   run of its own at C (the reference its throughput is compared with).
-#   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS and DATABASE_MAX_CONNECTIONS in the environment
-#   reach the server. SERVER_BIN=path measures that binary instead of building this checkout's.
+#   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS, DATABASE_MAX_CONNECTIONS and
+#   DATABASE_PREPARED_STATEMENTS in the environment reach the server. SERVER_BIN=path measures
+#   that binary instead of building this checkout's. POOLER_PORT=P puts the server's
+#   connections through a pooler (PgBouncer) on 127.0.0.1:P in front of the same PostgreSQL;
+#   it migrates directly (DATABASE_MIGRATION_URL), and pgbench still goes directly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -77,6 +80,10 @@ if [ "$DB" = postgres ]; then
   # with libpq's and sqlx's default (`prefer`) both would pay for it against a server that
   # has a certificate (Debian's does) and not against one that has none (compose.yaml's).
   DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
+  if [ -n "${POOLER_PORT:-}" ]; then
+    DATABASE_MIGRATION_URL=$DATABASE_URL
+    DATABASE_URL="postgres://$PG_USER@127.0.0.1:$POOLER_PORT/$DBNAME?sslmode=disable"
+  fi
 else
   DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
 fi

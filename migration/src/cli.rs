@@ -43,8 +43,8 @@ impl Default for MigrateCommand {
     }
 }
 
-/// Runs `command` against the configured database (`DATABASE_URL`, or the course's
-/// `DATABASE_*` variables, from the environment; the caller has loaded `.env` with
+/// Runs `command` against the configured database (`DATABASE_MIGRATION_URL`, else
+/// `DATABASE_URL` or the course's `DATABASE_*` variables, from the environment; the caller has loaded `.env` with
 /// [`load_env_file`](crate::load_env_file)): prints the database it works on (password
 /// redacted) and what it did on stdout, or one `error: ...` line on stderr.
 ///
@@ -52,13 +52,23 @@ impl Default for MigrateCommand {
 /// server does, and never by the others: `status` lists everything as pending, `down` and
 /// `reset` have nothing to roll back.
 pub async fn execute(command: MigrateCommand) -> ExitCode {
-    let url = match crate::database_url(|k| std::env::var(k).ok()) {
-        Ok(url) => url,
+    let var = |k: &str| std::env::var(k).ok();
+    let configured = crate::database_url(var).and_then(|url| {
+        Ok((
+            crate::prepared_statements(var, &url)?,
+            crate::migration_url(var)?,
+            url,
+        ))
+    });
+    let (prepared_statements, migration_url, database_url) = match configured {
+        Ok(configured) => configured,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
+    // Migrations go to DATABASE_MIGRATION_URL when it is set.
+    let url = migration_url.unwrap_or(database_url);
     let read_only = matches!(
         command,
         MigrateCommand::Status | MigrateCommand::Down { .. } | MigrateCommand::Reset
@@ -85,6 +95,8 @@ pub async fn execute(command: MigrateCommand) -> ExitCode {
         acquire_timeout: Duration::from_secs(3),
         statement_timeout: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(10),
+        prepared_statements,
+        migration_url: None,
     };
     let db = match db::connect_for_migrations(&settings).await {
         Ok(db) => db,

@@ -1,11 +1,14 @@
 //! Where configuration comes from and which database to use, for the server and the migration
-//! CLI alike: [`load_env_file`] (the `.env` file), and [`database_url`] from the same variables
-//! the server reads (`DATABASE_URL`, or the course's `DATABASE_*` variables). The migration CLI
+//! CLI alike: [`load_env_file`] (the `.env` file), [`database_url`] from the same variables
+//! the server reads (`DATABASE_URL`, or the course's `DATABASE_*` variables), and how to
+//! reach it: [`migration_url`] and [`prepared_statements`]. The migration CLI
 //! needs these without the server's settings; the server reads them through here too, so both
 //! always read the same file and talk to the same database.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+use service::db::{PreparedStatements, URL_PARAMETER};
 
 /// The embedded default: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://posts.db?mode=rwc";
@@ -194,6 +197,63 @@ pub fn database_url(var: impl Fn(&str) -> Option<String>) -> Result<String, Data
     Ok(url.to_string())
 }
 
+/// `DATABASE_MIGRATION_URL`: where migrations connect (`AUTO_MIGRATE` and `api migrate`) when
+/// not to [`database_url`]: PostgreSQL itself, when `DATABASE_URL` goes through a pooler in
+/// transaction mode. `None` when unset.
+///
+/// # Errors
+/// A URL of another scheme than `sqlite:` / `postgres://`.
+pub fn migration_url(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, DatabaseUrlError> {
+    let Some(url) = var("DATABASE_MIGRATION_URL").filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let url = url.trim().to_owned();
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        return Ok(Some(url));
+    }
+    Err(invalid(
+        "DATABASE_MIGRATION_URL",
+        "must start with sqlite: or postgres://",
+    ))
+}
+
+/// Whether PostgreSQL statements are prepared: `DATABASE_PREPARED_STATEMENTS`, or the
+/// `prepared_statements` parameter of `url` (a pooled URL can carry it); unset, start-up
+/// decides (see `service::db::PreparedStatements`).
+///
+/// # Errors
+/// A value that is not a yes or a no, or the two set to different values.
+pub fn prepared_statements(
+    var: impl Fn(&str) -> Option<String>,
+    url: &str,
+) -> Result<PreparedStatements, DatabaseUrlError> {
+    const VAR: &str = "DATABASE_PREPARED_STATEMENTS";
+    let from_var = match var(VAR).filter(|v| !v.trim().is_empty()) {
+        None => None,
+        Some(v) => Some(
+            PreparedStatements::parse(&v).ok_or_else(|| invalid(VAR, "must be true or false"))?,
+        ),
+    };
+    let from_url = PreparedStatements::in_url(url).map_err(|_| {
+        invalid(
+            "DATABASE_URL",
+            format!("parameter {URL_PARAMETER} must be true or false"),
+        )
+    })?;
+    match (from_var, from_url) {
+        (Some(a), Some(b)) if a != b => Err(invalid(
+            VAR,
+            format!("disagrees with the {URL_PARAMETER} parameter of DATABASE_URL"),
+        )),
+        (a, b) => Ok(a.or(b).unwrap_or_default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +336,45 @@ mod tests {
                 .unwrap_err()
                 .variable,
             "DATABASE_PORT"
+        );
+    }
+
+    #[test]
+    fn prepared_statements_come_from_the_variable_or_the_url() {
+        let of =
+            |var: Option<&str>, url: &str| prepared_statements(|_| var.map(str::to_owned), url);
+        let plain = "postgres://h/db";
+        let off_in_url = "postgres://h/db?prepared_statements=off";
+        assert_eq!(of(None, plain), Ok(PreparedStatements::Detect));
+        assert_eq!(of(Some("false"), plain), Ok(PreparedStatements::Off));
+        assert_eq!(of(Some("true"), plain), Ok(PreparedStatements::On));
+        assert_eq!(of(None, off_in_url), Ok(PreparedStatements::Off));
+        assert_eq!(of(Some("no"), off_in_url), Ok(PreparedStatements::Off));
+        let clash = of(Some("true"), off_in_url).unwrap_err();
+        assert_eq!(clash.variable, "DATABASE_PREPARED_STATEMENTS");
+        assert_eq!(
+            of(Some("sometimes"), plain).unwrap_err().variable,
+            "DATABASE_PREPARED_STATEMENTS"
+        );
+        assert_eq!(
+            of(None, "postgres://h/db?prepared_statements=2")
+                .unwrap_err()
+                .variable,
+            "DATABASE_URL"
+        );
+    }
+
+    #[test]
+    fn the_migration_url_is_optional_and_checked() {
+        let of = |v: &str| migration_url(|_| Some(v.to_owned()));
+        assert_eq!(of(""), Ok(None));
+        assert_eq!(
+            of(" postgres://h:5432/db "),
+            Ok(Some("postgres://h:5432/db".to_owned()))
+        );
+        assert_eq!(
+            of("mysql://x").unwrap_err().variable,
+            "DATABASE_MIGRATION_URL"
         );
     }
 }

@@ -1,15 +1,18 @@
 //! The schema, as an ordered list of migrations, and the code that applies them.
 //!
 //! Each change to the database is one migration with a working `down`. The same [`run`] serves
-//! the server's start-up (`AUTO_MIGRATE`) and this crate's CLI; on PostgreSQL it holds an
-//! advisory lock for the whole run, so two processes migrating one database at once take turns.
+//! the server's start-up (`AUTO_MIGRATE`) and this crate's CLI; it holds a lock for the whole
+//! run (an advisory lock on PostgreSQL, the file's write lock on SQLite), so two processes
+//! migrating one database at once take turns.
 //! Also here: [`load_env_file`], the one place that reads `.env`, and [`database_url`], the one
 //! place that turns configuration into a database URL, so the CLI and the server always agree
 //! on which database they talk to.
 
 use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm_migration::sea_orm::{
+    DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 mod adopt;
 pub mod cli;
@@ -24,7 +27,9 @@ mod m20261207_000007_login_failures;
 mod m20261207_000008_idempotency_keys;
 mod trigram;
 
-pub use config::{DatabaseUrlError, EnvFileError, database_url, load_env_file};
+pub use config::{
+    DatabaseUrlError, EnvFileError, database_url, load_env_file, migration_url, prepared_statements,
+};
 
 /// An auto-incrementing integer primary key: `serial` on PostgreSQL, as the course's schema
 /// has it (sea-query would write an identity column), `integer ... autoincrement` on SQLite.
@@ -77,9 +82,17 @@ const LOCK_KEY: i64 = 0x0070_6f73_7473;
 
 /// Runs `command` against `db`.
 ///
-/// On PostgreSQL the whole run happens in one transaction that first takes an advisory
-/// transaction lock: a second process waits, then finds nothing pending. DDL is transactional
-/// there, so a failed run leaves the schema as it was.
+/// The whole run happens in one transaction that first takes a lock only one process can
+/// hold, so a second process migrating the same database at the same moment (two servers
+/// starting, or `api migrate up` beside a starting server) waits, then finds nothing pending;
+/// and as DDL is transactional on both databases, a failed run leaves the schema as it was.
+/// On PostgreSQL the lock is an advisory transaction lock, waited for as long as it takes.
+/// On SQLite it is the file's write lock, taken at once by `BEGIN IMMEDIATE` (a plain `BEGIN`
+/// would take it only at the first write, after both processes had read that every migration
+/// is pending); the second process waits for it up to its busy timeout
+/// ([`service::db::connect_for_migrations`] gives migrations a long one). `Fresh` on SQLite
+/// runs without it: it drops every table with foreign keys switched off, which SQLite ignores
+/// inside a transaction.
 ///
 /// Also on PostgreSQL, before any command but `Fresh` (which drops everything anyway), a
 /// database built by the FastAPI course's Alembic migrations is adopted (module `adopt`).
@@ -87,17 +100,31 @@ const LOCK_KEY: i64 = 0x0070_6f73_7473;
 /// # Errors
 /// Any database error, a migration that fails, or a course database that cannot be adopted.
 pub async fn run(db: &DatabaseConnection, command: Command) -> Result<(), DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        let txn = db.begin().await?;
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
-            .await?;
-        if command != Command::Fresh {
-            adopt::adopt(&txn).await?;
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+                .await?;
+            if command != Command::Fresh {
+                adopt::adopt(&txn).await?;
+            }
+            apply(&txn, command).await?;
+            txn.commit().await
         }
-        apply(&txn, command).await?;
-        txn.commit().await
-    } else {
-        apply(db, command).await
+        // `fresh` drops every table with foreign keys switched off, a switch SQLite ignores
+        // inside a transaction: it runs as SeaORM runs it, without the lock.
+        DbBackend::Sqlite if command == Command::Fresh => apply(db, command).await,
+        DbBackend::Sqlite => {
+            let txn = db
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?;
+            apply(&txn, command).await?;
+            txn.commit().await
+        }
+        _ => apply(db, command).await,
     }
 }
 

@@ -17,7 +17,15 @@ pub const PASSWORD: &str = "correct horse battery";
 
 /// The configuration of a test server: fast bcrypt, one worker, short timeouts, mail (when no
 /// `SMTP_URL` is given) into a temporary directory; `extra` overrides or adds variables.
+///
+/// With `TEST_DATABASE_POOLER_URL` set (a pooler such as PgBouncer in front of the server of
+/// `TEST_DATABASE_URL`, e.g. `postgres://postgres@127.0.0.1:6432`), the server reaches its
+/// PostgreSQL database through the pooler, and migrates it directly
+/// (`DATABASE_MIGRATION_URL`), unless `extra` names a `DATABASE_URL` of its own;
+/// `TEST_DATABASE_PREPARED_STATEMENTS`, when set, becomes its `DATABASE_PREPARED_STATEMENTS`.
 pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
+    let pooled = pooled_url(database_url);
+    let prepared = env_var("TEST_DATABASE_PREPARED_STATEMENTS");
     let mut vars: HashMap<&str, &str> = [
         ("DATABASE_URL", database_url),
         ("PORT", "0"),
@@ -30,12 +38,42 @@ pub fn test_settings(database_url: &str, extra: &[(&str, &str)]) -> Settings {
     ]
     .into_iter()
     .collect();
+    let own_url = extra.iter().any(|(k, _)| *k == "DATABASE_URL");
+    if let Some(pooled) = pooled.as_deref()
+        && !own_url
+    {
+        vars.insert("DATABASE_URL", pooled);
+        vars.insert("DATABASE_MIGRATION_URL", database_url);
+    }
+    if let Some(prepared) = prepared.as_deref() {
+        vars.insert("DATABASE_PREPARED_STATEMENTS", prepared);
+    }
     // Mail of a server with no `SMTP_URL` goes to files: never into the crate's directory.
     let outbox = std::env::temp_dir().join("posts-api-test-outbox");
     let outbox = outbox.to_string_lossy();
     vars.insert("MAIL_OUTBOX_DIR", &outbox);
     vars.extend(extra.iter().copied());
     Settings::from_vars(|k| vars.get(k).map(|v| (*v).to_owned())).expect("test settings are valid")
+}
+
+/// `database_url` (a database on the PostgreSQL server of `TEST_DATABASE_URL`) as reached
+/// through `TEST_DATABASE_POOLER_URL`, when that is set. A URL to anywhere else (a test's own
+/// proxy) is left alone.
+fn pooled_url(database_url: &str) -> Option<String> {
+    let pooler = env_var("TEST_DATABASE_POOLER_URL")?;
+    let admin = url::Url::parse(&env_var("TEST_DATABASE_URL")?).ok()?;
+    let direct = url::Url::parse(database_url).ok()?;
+    let server = |u: &url::Url| (u.host_str().map(str::to_owned), u.port_or_known_default());
+    if !direct.scheme().starts_with("postgres") || server(&direct) != server(&admin) {
+        return None;
+    }
+    let mut url = url::Url::parse(&pooler).expect("TEST_DATABASE_POOLER_URL is a URL");
+    url.set_path(direct.path());
+    Some(url.to_string())
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// A server running in this process; stopped on drop.

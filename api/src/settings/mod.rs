@@ -112,6 +112,8 @@ impl Settings {
         // one is always reported; hence the server's and the database's groups are each read
         // in two parts.
         let url = migration::database_url(&var)?;
+        let prepared_statements = migration::prepared_statements(&var, &url)?;
+        let migration_url = migration::migration_url(&var)?;
         let vars = Vars(var);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let production = auth::production(&vars)?;
@@ -132,6 +134,8 @@ impl Settings {
             acquire_timeout: vars.seconds("DATABASE_ACQUIRE_TIMEOUT_SECS", 3, 300)?,
             connect_timeout: vars.seconds("DATABASE_CONNECT_TIMEOUT_SECS", 10, 3600)?,
             statement_timeout: vars.seconds("DATABASE_STATEMENT_TIMEOUT_SECS", 10, 3600)?,
+            prepared_statements,
+            migration_url,
         };
         let server = ServerSettings {
             host,
@@ -216,6 +220,8 @@ mod tests {
             ("CORS_ORIGINS", "not an origin"),
             ("APP_ENV", "staging"),
             ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_PREPARED_STATEMENTS", "sometimes"),
+            ("DATABASE_MIGRATION_URL", "mysql://x"),
             ("DATABASE_ACQUIRE_TIMEOUT_SECS", "-1"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
@@ -228,6 +234,8 @@ mod tests {
     fn of_several_unusable_variables_the_first_read_is_reported() {
         let order = [
             ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_PREPARED_STATEMENTS", "sometimes"),
+            ("DATABASE_MIGRATION_URL", "mysql://x"),
             ("APP_ENV", "staging"),
             ("ALGORITHM", "RS256"),
             ("ACCESS_TOKEN_EXPIRE_MINUTES", "0"),

@@ -1,6 +1,6 @@
 //! The server binary under process-level faults: a database unreachable at start, SIGTERM
 //! under load, `kill -9` under a write load, stray signals, and clients that stall their
-//! bodies or never read their responses.
+//! bodies or never read their responses; and two server processes on one database.
 //!
 //! Each test runs the real binary against a database of its own: a fresh SQLite file, or,
 //! when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database created (and dropped) through
@@ -15,6 +15,7 @@
 
 #[cfg(target_os = "linux")]
 mod priority;
+mod shared;
 mod signals;
 mod slow_clients;
 mod slow_upload;

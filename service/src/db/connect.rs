@@ -1,7 +1,8 @@
 //! How the server connects: the settings, the pools it opens (per worker on PostgreSQL,
 //! shared on SQLite), the per-connection policy (SQLite's pragmas, PostgreSQL's lock wait),
-//! and retrying at start-up until the database answers (but not when it answers that it
-//! will never let us in: a database that does not exist, a role refused).
+//! whether statements are prepared (`pooler`), and retrying at start-up until the database
+//! answers (but not when it answers that it will never let us in: a database that does not
+//! exist, a role refused, a pooler refusing what we send).
 
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr};
 
+use super::pooler::{self, Findings, PreparedStatements, Sending};
 use super::postgres::{PING_AFTER_IDLE, PgPool};
 use super::{Backend, Db};
 
@@ -17,6 +19,11 @@ use super::{Backend, Db};
 /// "unavailable" instead of hanging: SQLite's busy timeout and PostgreSQL's `lock_timeout`
 /// (unless the URL sets one, e.g. `?options=-c%20lock_timeout%3D10s`).
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a migration waits for SQLite's write lock (its busy timeout) while another process
+/// migrates or writes: far longer than any migration of ours takes, but bounded, so a file
+/// that stays locked stops start-up with an error instead of hanging it.
+pub const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(600);
 
 /// The target of the start-up retry's log line: the one it has always had, which log
 /// filters (`RUST_LOG`) and alerts may name.
@@ -36,6 +43,12 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
     /// How long start-up keeps retrying to reach the database before giving up.
     pub connect_timeout: Duration,
+    /// Whether PostgreSQL statements are prepared (`DATABASE_PREPARED_STATEMENTS`, or the
+    /// URL's `prepared_statements` parameter).
+    pub prepared_statements: PreparedStatements,
+    /// Where migrations connect when not to `url` (`DATABASE_MIGRATION_URL`): PostgreSQL
+    /// itself, when `url` goes through a pooler in transaction mode.
+    pub migration_url: Option<String>,
 }
 
 impl std::fmt::Debug for DatabaseSettings {
@@ -46,6 +59,8 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("prepared_statements", &self.prepared_statements)
+            .field("migration_url", &self.migration_url.as_deref().map(redact))
             .finish()
     }
 }
@@ -88,59 +103,85 @@ pub enum ConnectError {
         user: String,
         reason: String,
     },
+    /// A pooler (PgBouncer) refused a startup parameter PostgreSQL accepts.
+    #[error(
+        "the database at {server} is a connection pooler that refused a startup parameter \
+         ({reason}); set DATABASE_PREPARED_STATEMENTS=false (which sends none but the URL's \
+         own `options`), or add `options` to its ignore_startup_parameters"
+    )]
+    StartupParameterRefused { server: String, reason: String },
+    /// Migrations were to run through a pooler in transaction mode.
+    #[error(
+        "cannot migrate through the connection pooler at {server} (it hands one PostgreSQL \
+         backend to several connections in turn: transaction mode, where a migration's \
+         prepared statements would outlive it on the backend); point DATABASE_MIGRATION_URL at \
+         PostgreSQL itself"
+    )]
+    ThroughPooler { server: String },
 }
 
-impl DatabaseSettings {
-    fn unreachable(&self, source: DbErr) -> ConnectError {
-        ConnectError::Unreachable {
-            target: redact(&self.url),
-            server: if is_postgres(&self.url) {
-                format!(" ({})", server(&self.url))
-            } else {
-                String::new()
-            },
-            source,
-        }
+/// `url` stayed out of reach (or is not a URL the driver accepts).
+fn unreachable(url: &str, source: DbErr) -> ConnectError {
+    ConnectError::Unreachable {
+        target: redact(url),
+        server: if is_postgres(url) {
+            format!(" ({})", server(url))
+        } else {
+            String::new()
+        },
+        source,
     }
+}
 
-    /// The error to stop at at once, when `source` says that retrying cannot help.
-    fn hopeless(&self, source: &DbErr) -> Option<ConnectError> {
-        let DbErr::Conn(RuntimeErr::SqlxError(e)) = source else {
-            return None;
-        };
-        let db = e.as_database_error()?;
-        let code = db.code()?;
-        // Connection exceptions (08), out of connections or memory (53), shutting down or
-        // starting up (57P): a server that may soon let us in.
-        if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") {
-            return None;
-        }
-        let options = PgConnectOptions::from_str(&self.url).ok()?;
-        let user = options.get_username().to_owned();
-        match &*code {
-            "3D000" => Some(ConnectError::MissingDatabase {
-                name: options
-                    .get_database()
-                    .map_or_else(|| user.clone(), str::to_owned),
-                server: server(&self.url),
-                host: options.get_host().to_owned(),
-                port: options.get_port(),
-                user,
-            }),
-            "28P01" | "28000" => Some(ConnectError::Refused {
-                server: server(&self.url),
-                user,
-                reason: db.message().to_owned(),
-            }),
-            _ => None,
-        }
+/// The error to stop at at once, when `source` (from connecting to `url`) says that retrying
+/// cannot help.
+fn hopeless(url: &str, source: &DbErr) -> Option<ConnectError> {
+    let DbErr::Conn(RuntimeErr::SqlxError(e)) = source else {
+        return None;
+    };
+    let db = e.as_database_error()?;
+    if pooler::refused_startup_parameter(e) {
+        return Some(ConnectError::StartupParameterRefused {
+            server: server(url),
+            reason: db.message().to_owned(),
+        });
+    }
+    let mut code = db.code()?;
+    // PgBouncer tells every refusal as a protocol violation (08P01) with PostgreSQL's words:
+    // a database that does not exist is as hopeless through it as without it.
+    if code == "08P01" && pooler::says_database_missing(db.message()) {
+        code = "3D000".into();
+    }
+    // Connection exceptions (08), out of connections or memory (53), shutting down or
+    // starting up (57P): a server that may soon let us in.
+    if code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") {
+        return None;
+    }
+    let options = PgConnectOptions::from_str(&pooler::without_our_parameter(url)).ok()?;
+    let user = options.get_username().to_owned();
+    match &*code {
+        "3D000" => Some(ConnectError::MissingDatabase {
+            name: options
+                .get_database()
+                .map_or_else(|| user.clone(), str::to_owned),
+            server: server(url),
+            host: options.get_host().to_owned(),
+            port: options.get_port(),
+            user,
+        }),
+        "28P01" | "28000" => Some(ConnectError::Refused {
+            server: server(url),
+            user,
+            reason: db.message().to_owned(),
+        }),
+        _ => None,
     }
 }
 
 /// `host:port` of a PostgreSQL URL (its defaults filled in), for messages; else the URL,
 /// redacted.
 fn server(url: &str) -> String {
-    match PgConnectOptions::from_str(url) {
+    match PgConnectOptions::from_str(&pooler::without_our_parameter(url)) {
         Ok(o) if is_postgres(url) => match o.get_socket() {
             Some(socket) => format!("{}", socket.display()),
             None => format!("{}:{}", o.get_host(), o.get_port()),
@@ -152,44 +193,135 @@ fn server(url: &str) -> String {
 /// The database handles requests use, once the database answers (retrying until
 /// `connect_timeout` has passed). On PostgreSQL, one pool per worker (of `workers`),
 /// splitting `max_connections` between them (at least one each): each worker's connections
-/// are opened by, and wake, that worker alone. On SQLite, SeaORM's pool, shared.
+/// are opened by, and wake, that worker alone; their statements prepared or not as
+/// [`DatabaseSettings::prepared_statements`] says, or as start-up finds (`pooler`). On SQLite,
+/// SeaORM's pool, shared.
 ///
 /// # Errors
 /// The database stayed unreachable, or its URL is not one PostgreSQL accepts.
 pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<Db>, ConnectError> {
     if !is_postgres(&settings.url) {
-        let db = open(settings, Some(LOCK_WAIT), None).await?;
+        let db = open(settings, &settings.url, Some(LOCK_WAIT), None).await?;
         let file = super::writable::SqliteFile::opened(&settings.url).map(std::sync::Arc::new);
         return Ok(vec![Db(Backend::SeaOrm(db), file)]);
     }
-    let options = PgConnectOptions::from_str(&settings.url)
-        .map(|o| with_lock_wait(o, LOCK_WAIT))
-        .map_err(|e| settings.unreachable(DbErr::Conn(RuntimeErr::SqlxError(e.into()))))?;
-    let pools = shares(settings.max_connections, workers)
-        .map(|share| PgPool::new(options.clone(), share, settings))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| settings.unreachable(e))?;
-    retry(settings, async || {
-        probe(&options, settings.acquire_timeout).await
+    let plain = pg_options(&settings.url)?;
+    let prepared = with_lock_wait(plain.clone(), LOCK_WAIT);
+    let sending = retry(settings, &settings.url, async || {
+        choose(settings, &plain, &prepared).await
     })
     .await?;
+    let options = if sending.is_prepared() {
+        prepared
+    } else {
+        plain
+    };
+    let pools = shares(settings.max_connections, workers)
+        .map(|share| PgPool::new(options.clone(), share, settings, sending.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unreachable(&settings.url, e))?;
     Ok(pools
         .into_iter()
         .map(|pool| Db(Backend::Postgres(pool), None))
         .collect())
 }
 
-/// A SeaORM connection for migrations, retrying as [`connect()`] does. Its statements wait
-/// for locks as long as it takes: a replica starting while another one migrates waits its
-/// turn for the migration lock (an advisory lock), however long that takes. The SQL it runs
+/// How the pool sends statements: as the setting says, or, left unset, prepared unless
+/// start-up proves a pooler in the way. Connects (and disconnects) at least once, so an
+/// error here is the database's answer.
+async fn choose(
+    settings: &DatabaseSettings,
+    plain: &PgConnectOptions,
+    prepared: &PgConnectOptions,
+) -> Result<Sending, DbErr> {
+    let timeout = settings.acquire_timeout;
+    // A `lock_timeout` of the URL's own `options` is left to the session.
+    let unprepared = || Sending::unprepared((!sets_lock_timeout(plain)).then_some(LOCK_WAIT));
+    match settings.prepared_statements {
+        PreparedStatements::Off => {
+            probe(plain, timeout).await?;
+            Ok(unprepared())
+        }
+        PreparedStatements::On => {
+            probe(prepared, timeout).await?;
+            let found = pooler::detect(prepared, plain, true, timeout).await?;
+            warn_prepared_behind_pooler(settings, found);
+            Ok(Sending::Prepared)
+        }
+        PreparedStatements::Detect => {
+            let found = pooler::detect(prepared, plain, true, timeout).await?;
+            if !found.any() {
+                return Ok(Sending::Prepared);
+            }
+            probe(plain, timeout).await?;
+            log::warn!(
+                target: LOG_TARGET,
+                "the database at {} answers through a connection pooler ({}): statements go \
+                 unnamed, each in a transaction of its own with lock_timeout set in it; set \
+                 DATABASE_PREPARED_STATEMENTS=false to say so (or true behind PgBouncer 1.21+ \
+                 with max_prepared_statements)",
+                server(&settings.url),
+                found.describe()
+            );
+            Ok(unprepared())
+        }
+    }
+}
+
+/// With prepared statements asked for, what start-up found that they (or the lock wait sent
+/// at connect) may not survive.
+fn warn_prepared_behind_pooler(settings: &DatabaseSettings, found: Findings) {
+    if found.drops_options {
+        log::warn!(
+            target: LOG_TARGET,
+            "lock_timeout sent at connect does not reach the database at {} (a pooler drops \
+             it): statements wait for locks up to DATABASE_STATEMENT_TIMEOUT_SECS; set \
+             DATABASE_PREPARED_STATEMENTS=false, or set lock_timeout on the role (ALTER ROLE \
+             ... SET lock_timeout = '5s')",
+            server(&settings.url)
+        );
+    }
+    if found.shares_backends {
+        log::warn!(
+            target: LOG_TARGET,
+            "the database at {} answers through a pooler in transaction mode while \
+             DATABASE_PREPARED_STATEMENTS=true: that needs PgBouncer 1.21+ with \
+             max_prepared_statements set",
+            server(&settings.url)
+        );
+    }
+}
+
+/// A SeaORM connection for migrations (to `DATABASE_MIGRATION_URL` when set, else to the
+/// database), retrying as [`connect()`] does. Its statements wait for locks as long as it
+/// takes (on SQLite, up to [`MIGRATION_LOCK_WAIT`]): a replica starting while another one
+/// migrates waits its turn for the migration lock, however long that takes. The SQL it runs
 /// is logged at debug level (`RUST_LOG=sqlx=debug` shows it).
 ///
+/// SeaORM prepares (names) every statement, so migrations cannot run through a pooler in
+/// transaction mode: unless prepared statements are on by setting, start-up looks for one
+/// first (`pooler::detect`) and refuses it.
+///
 /// # Errors
-/// The database stayed unreachable, or refused us for good.
+/// The database stayed unreachable, refused us for good, or is a pooler in transaction mode.
 pub async fn connect_for_migrations(
     settings: &DatabaseSettings,
 ) -> Result<DatabaseConnection, ConnectError> {
-    open(settings, None, Some(log::LevelFilter::Debug)).await
+    let url = settings.migration_url.as_deref().unwrap_or(&settings.url);
+    if is_postgres(url) && settings.prepared_statements != PreparedStatements::On {
+        let options = pg_options(url)?;
+        let timeout = settings.acquire_timeout;
+        let found = retry(settings, url, async || {
+            pooler::detect(&options, &options, false, timeout).await
+        })
+        .await?;
+        if found.shares_backends {
+            return Err(ConnectError::ThroughPooler {
+                server: server(url),
+            });
+        }
+    }
+    open(settings, url, None, Some(log::LevelFilter::Debug)).await
 }
 
 /// `total` connections split between the pools of `workers` (at least one each).
@@ -203,27 +335,42 @@ fn is_postgres(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "postgres" | "postgresql"))
 }
 
-/// `lock_timeout` as a connection parameter, unless the URL sets one (e.g.
+/// The connect options of a PostgreSQL `url` (without our own URL parameter). No
+/// `extra_float_digits` is sent: no column of ours is a float, and PgBouncer refuses it
+/// unless told to ignore it.
+fn pg_options(url: &str) -> Result<PgConnectOptions, ConnectError> {
+    PgConnectOptions::from_str(&pooler::without_our_parameter(url))
+        .map(|o| o.extra_float_digits(None))
+        .map_err(|e| unreachable(url, DbErr::Conn(RuntimeErr::SqlxError(e.into()))))
+}
+
+/// Whether the URL's own `options` set `lock_timeout` (e.g.
 /// `?options=-c%20lock_timeout%3D10s`).
-fn with_lock_wait(options: PgConnectOptions, wait: Duration) -> PgConnectOptions {
-    if options
+fn sets_lock_timeout(options: &PgConnectOptions) -> bool {
+    options
         .get_options()
         .is_some_and(|s| s.contains("lock_timeout"))
-    {
+}
+
+/// `lock_timeout` as a connection parameter, unless the URL sets one.
+fn with_lock_wait(options: PgConnectOptions, wait: Duration) -> PgConnectOptions {
+    if sets_lock_timeout(&options) {
         return options;
     }
     options.options([("lock_timeout", format!("{}ms", wait.as_millis()))])
 }
 
-/// Opens a SeaORM pool whose PostgreSQL statements wait at most `lock_wait` for a lock
-/// (`None`: as long as it takes), retrying until `connect_timeout` has passed, and logging
-/// its statements at `sql_log` (`None`: not at all).
+/// Opens a SeaORM pool on `url` whose statements wait at most `lock_wait` for a lock
+/// (`None`: as long as it takes on PostgreSQL, [`MIGRATION_LOCK_WAIT`] on SQLite), retrying
+/// until `connect_timeout` has passed, and logging its statements at `sql_log` (`None`: not
+/// at all).
 async fn open(
     settings: &DatabaseSettings,
+    url: &str,
     lock_wait: Option<Duration>,
     sql_log: Option<log::LevelFilter>,
 ) -> Result<DatabaseConnection, ConnectError> {
-    let mut options = ConnectOptions::new(settings.url.clone());
+    let mut options = ConnectOptions::new(pooler::without_our_parameter(url));
     options
         .max_connections(settings.max_connections)
         .min_connections(1)
@@ -234,30 +381,35 @@ async fn open(
         .connect_timeout(settings.acquire_timeout)
         .sqlx_logging(sql_log.is_some())
         .sqlx_logging_level(sql_log.unwrap_or(log::LevelFilter::Off))
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
             // WAL lets readers and a writer work at once; writers queue for up to the busy
             // timeout instead of failing with SQLITE_BUSY.
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(LOCK_WAIT)
+                .busy_timeout(lock_wait.unwrap_or(MIGRATION_LOCK_WAIT))
                 .foreign_keys(true)
         })
-        .map_sqlx_postgres_opts(move |o| match lock_wait {
-            Some(wait) => with_lock_wait(o, wait),
-            None => o,
+        .map_sqlx_postgres_opts(move |o| {
+            let o = o.extra_float_digits(None);
+            match lock_wait {
+                Some(wait) => with_lock_wait(o, wait),
+                None => o,
+            }
         });
-    if is_postgres(&settings.url) {
+    if is_postgres(url) {
         // sqlx's pool retries a refused connection itself until its own timeout and then
         // reports only "pool timed out": a single connection first says what is wrong.
-        let probe_options = PgConnectOptions::from_str(&settings.url)
-            .map_err(|e| settings.unreachable(DbErr::Conn(RuntimeErr::SqlxError(e.into()))))?;
-        retry(settings, async || {
+        let probe_options = pg_options(url)?;
+        retry(settings, url, async || {
             probe(&probe_options, settings.acquire_timeout).await
         })
         .await?;
     }
-    retry(settings, async || Database::connect(options.clone()).await).await
+    retry(settings, url, async || {
+        Database::connect(options.clone()).await
+    })
+    .await
 }
 
 /// Opens one PostgreSQL connection (waiting at most `timeout`) and closes it again: the
@@ -280,6 +432,7 @@ async fn probe(options: &PgConnectOptions, timeout: Duration) -> Result<(), DbEr
 /// database's answer says that trying again cannot help.
 async fn retry<T>(
     settings: &DatabaseSettings,
+    url: &str,
     connect: impl AsyncFn() -> Result<T, DbErr>,
 ) -> Result<T, ConnectError> {
     let deadline = Instant::now() + settings.connect_timeout;
@@ -287,16 +440,16 @@ async fn retry<T>(
         match connect().await {
             Ok(db) => return Ok(db),
             Err(source) => {
-                if let Some(hopeless) = settings.hopeless(&source) {
+                if let Some(hopeless) = hopeless(url, &source) {
                     return Err(hopeless);
                 }
                 if Instant::now() >= deadline {
-                    return Err(settings.unreachable(source));
+                    return Err(unreachable(url, source));
                 }
                 log::warn!(
                     target: LOG_TARGET,
                     "database at {} not reachable yet ({source}); retrying",
-                    server(&settings.url)
+                    server(url)
                 );
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }

@@ -2,6 +2,12 @@
 //! failed": out of reach for now, out of room, or refusing writes. It is read from the
 //! drivers' own codes (SQLite's result codes, PostgreSQL's SQLSTATEs) here and nowhere else;
 //! `service::Error`'s `From<DbErr>` turns it into a variant.
+//!
+//! One kind is a configuration error rather than the database's state: a pooler in
+//! transaction mode losing our prepared statements. It is told as unavailable (a retry may
+//! land well), and the first one logs, once per process, the one line that says what to set.
+
+use std::sync::Once;
 
 use sea_orm::{DbErr, RuntimeErr};
 
@@ -34,6 +40,9 @@ pub(crate) fn classify(err: &DbErr) -> Option<Failure> {
                         .is_some()
                     {
                         sqlite_failure(code.parse::<u32>().ok()? & 0xff)
+                    } else if pooler_lost_statement(&code, db.message()) {
+                        POOLER_HINT.call_once(|| log_pooler_hint(db.message()));
+                        Some(Failure::Unavailable)
                     } else {
                         postgres_failure(&code)
                     }
@@ -57,6 +66,27 @@ fn sqlite_failure(primary: u32) -> Option<Failure> {
         8 | 10 | 14 => Some(Failure::Storage),
         _ => None,
     }
+}
+
+/// Logs the pooler's one line, once per process.
+static POOLER_HINT: Once = Once::new();
+
+/// Whether PostgreSQL's answer says that a prepared statement of ours was missing, or its name
+/// taken, on the backend the statement ran on: a pooler in transaction mode moved us between
+/// backends (duplicate_prepared_statement 42P05, invalid_sql_statement_name 26000, or a
+/// protocol violation naming a prepared statement, such as a Bind that does not fit the
+/// statement another client prepared under that name).
+fn pooler_lost_statement(code: &str, message: &str) -> bool {
+    matches!(code, "42P05" | "26000") || (code == "08P01" && message.contains("prepared statement"))
+}
+
+fn log_pooler_hint(message: &str) {
+    log::error!(
+        "PostgreSQL lost a prepared statement of ours ({message}): the database is reached \
+         through a pooler in transaction mode that does not keep them; set \
+         DATABASE_PREPARED_STATEMENTS=false, or max_prepared_statements in PgBouncer 1.21 or \
+         later (until then such requests get 503)"
+    );
 }
 
 /// By PostgreSQL's SQLSTATE.
@@ -104,5 +134,22 @@ mod tests {
         for statement in ["23505", "23503", "42P01"] {
             assert_eq!(postgres_failure(statement), None);
         }
+    }
+
+    #[test]
+    fn a_pooler_losing_prepared_statements_is_recognised() {
+        for (code, message) in [
+            ("42P05", r#"prepared statement "sqlx_s_1" already exists"#),
+            ("26000", r#"prepared statement "sqlx_s_3" does not exist"#),
+            ("26000", "unnamed prepared statement does not exist"),
+            (
+                "08P01",
+                r#"bind message supplies 2 parameters, but prepared statement "sqlx_s_2" requires 1"#,
+            ),
+        ] {
+            assert!(pooler_lost_statement(code, message), "{code} {message}");
+        }
+        assert!(!pooler_lost_statement("08P01", "invalid message format"));
+        assert!(!pooler_lost_statement("23505", "duplicate key value"));
     }
 }

@@ -5,15 +5,18 @@
 //! through `ConnectionTrait`; nothing outside this module opens a connection, sizes a pool or
 //! reads a driver's error codes.
 //!
-//! On PostgreSQL statements run on a pool of our own (`postgres` says why not sqlx's). SQLite
-//! keeps SeaORM's pool: its connections live in this process, so a ping there costs no
+//! On PostgreSQL statements run on a pool of our own (`postgres` says why not sqlx's),
+//! prepared, or behind a pooler in transaction mode unnamed in a transaction each (`pooler`).
+//! SQLite keeps SeaORM's pool: its connections live in this process, so a ping there costs no
 //! network round trip.
 //!
 //! [`ConnectionTrait`]: sea_orm::ConnectionTrait
 
 mod connect;
 mod failure;
+mod inline;
 pub(crate) mod memo;
+mod pooler;
 mod postgres;
 mod statements;
 mod writable;
@@ -21,9 +24,11 @@ mod writable;
 use sea_orm::{DatabaseConnection, DbBackend};
 
 pub use connect::{
-    ConnectError, DatabaseSettings, LOCK_WAIT, connect, connect_for_migrations, redact,
+    ConnectError, DatabaseSettings, LOCK_WAIT, MIGRATION_LOCK_WAIT, connect,
+    connect_for_migrations, redact,
 };
 pub(crate) use failure::{Failure, classify};
+pub use pooler::{PreparedStatements, URL_PARAMETER};
 
 use crate::Error;
 use postgres::PgPool;

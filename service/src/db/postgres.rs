@@ -8,18 +8,27 @@
 //! - a connection whose statement failed for want of the connection (I/O, protocol,
 //!   terminated backend, no answer within the statement timeout) is closed instead of being
 //!   handed out again;
-//! - a connection whose statement was abandoned half-way (the client hung up) is pinged,
-//!   which reads what is left of its answer, before anyone else gets it;
+//! - a connection whose statement was abandoned half-way (the client hung up) is pinged at
+//!   once, which reads what is left of its answer (and rolls back a transaction it left
+//!   open), before anyone else gets it;
 //! - connections are retired after [`MAX_LIFETIME`], as sqlx's pool does by default.
+//!
+//! Statements are sent as [`Sending`] says: prepared (named, cached per connection), or, for
+//! a pooler in transaction mode, with their values written in as one simple query (`inline`),
+//! or, where that cannot be done for certain, unnamed inside a transaction of their own
+//! (`pooler` says why).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
-use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgQueryResult, PgRow};
+use sea_orm::sqlx::{self, ConnectOptions as _, Connection as _, Executor as _};
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr, Statement, Values};
 use sea_query_sqlx::SqlxValues;
 
+use super::inline::inline;
+use super::pooler::Sending;
 use super::{DatabaseSettings, PoolStatus};
 
 /// A connection idle for this long is pinged before it is handed out.
@@ -35,6 +44,7 @@ pub(super) struct PgPool {
     /// unavailable) and its connection is closed: the one bound on a network that went
     /// silent, or a proxy that hung, mid-statement.
     statement_timeout: Duration,
+    sending: Sending,
 }
 
 impl PgPool {
@@ -48,6 +58,7 @@ impl PgPool {
         options: PgConnectOptions,
         max_connections: usize,
         settings: &DatabaseSettings,
+        sending: Sending,
     ) -> Result<Self, DbErr> {
         let manager = PgManager {
             options: options.disable_statement_logging(),
@@ -63,17 +74,22 @@ impl PgPool {
         Ok(Self {
             pool,
             statement_timeout: settings.statement_timeout,
+            sending,
         })
     }
 
     /// Runs `statement` on a pooled connection, bounded by the statement timeout: `Err` when
-    /// no connection could be had, else the statement's own result.
+    /// no connection could be had, else the statement's own result. `statement` is told how
+    /// to send (see [`fetch_all`], [`execute`], [`execute_sql`]).
     pub(super) async fn run<T>(
         &self,
-        statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+        statement: impl AsyncFnOnce(&mut PgConnection, &Sending) -> Result<T, sqlx::Error>,
     ) -> Result<Result<T, sqlx::Error>, DbErr> {
-        let mut checkout = Checkout::take(&self.pool).await?;
-        let result = bounded(self.statement_timeout, statement(checkout.conn())).await;
+        let mut checkout = Checkout::take(&self.pool, self.statement_timeout).await?;
+        let Some(conn) = checkout.conn() else {
+            return Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed));
+        };
+        let result = bounded(self.statement_timeout, statement(conn, &self.sending)).await;
         Ok(checkout.finish(result))
     }
 
@@ -94,11 +110,110 @@ impl PgPool {
     }
 }
 
-/// `stmt` as sqlx runs it. Taking the statement by value hands its SQL and values to sqlx
-/// as they are, without copying them.
-pub(super) fn query(stmt: Statement) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {
+/// Every row `stmt` answers, sent as `sending` says.
+pub(super) async fn fetch_all(
+    conn: &mut PgConnection,
+    stmt: Statement,
+    sending: &Sending,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    match sending {
+        Sending::Prepared => query(stmt, true).fetch_all(conn).await,
+        Sending::Unprepared { lock_wait, begin } => match inline(&stmt) {
+            Some(sql) => simple(lock_wait, &sql).fetch_all(conn).await,
+            None => {
+                in_transaction(conn, begin, async |c| query(stmt, false).fetch_all(c).await).await
+            }
+        },
+    }
+}
+
+/// The first row `stmt` answers, sent as `sending` says. Inlined, every row is read, so that
+/// an error after the rows (the implicit transaction failing to commit) fails the statement.
+pub(super) async fn fetch_optional(
+    conn: &mut PgConnection,
+    stmt: Statement,
+    sending: &Sending,
+) -> Result<Option<PgRow>, sqlx::Error> {
+    match sending {
+        Sending::Prepared => query(stmt, true).fetch_optional(conn).await,
+        Sending::Unprepared { .. } => Ok(fetch_all(conn, stmt, sending).await?.into_iter().next()),
+    }
+}
+
+/// `stmt` run for what it does, sent as `sending` says.
+pub(super) async fn execute(
+    conn: &mut PgConnection,
+    stmt: Statement,
+    sending: &Sending,
+) -> Result<PgQueryResult, sqlx::Error> {
+    match sending {
+        Sending::Prepared => query(stmt, true).execute(conn).await,
+        Sending::Unprepared { lock_wait, begin } => match inline(&stmt) {
+            Some(sql) => simple(lock_wait, &sql).execute(conn).await,
+            None => {
+                in_transaction(conn, begin, async |c| query(stmt, false).execute(c).await).await
+            }
+        },
+    }
+}
+
+/// `sql` (with no parameters) as one simple query; without prepared statements, after the
+/// lock wait's `SET LOCAL`.
+pub(super) async fn execute_sql(
+    conn: &mut PgConnection,
+    sql: &str,
+    sending: &Sending,
+) -> Result<PgQueryResult, sqlx::Error> {
+    match sending {
+        Sending::Prepared => conn.execute(sqlx::AssertSqlSafe(sql)).await,
+        Sending::Unprepared { lock_wait, .. } => simple(lock_wait, sql).execute(conn).await,
+    }
+}
+
+/// `sql` as one simple query, after `lock_wait` (`SET LOCAL lock_timeout = ...; `, or
+/// nothing): the query's statements are one implicit transaction, which the `SET LOCAL`
+/// lasts for, and which a pooler in transaction mode keeps on one backend.
+fn simple(lock_wait: &str, sql: &str) -> sqlx::RawSql {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{lock_wait}{sql}")))
+}
+
+/// `statement` in a transaction of its own that `begin` starts: a pooler in transaction mode
+/// keeps one backend from the `BEGIN` to the `COMMIT`, so an unnamed statement is parsed,
+/// bound and run on the same one. A failed statement is rolled back at once (its locks go
+/// with it) unless the connection is lost anyway.
+async fn in_transaction<T>(
+    conn: &mut PgConnection,
+    begin: &Arc<str>,
+    statement: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    let mut txn = conn
+        .begin_with(sqlx::AssertSqlSafe(Arc::clone(begin)))
+        .await?;
+    match statement(&mut *txn).await {
+        Ok(out) => {
+            txn.commit().await?;
+            Ok(out)
+        }
+        Err(e) => {
+            if !breaks_connection(&e) {
+                // If this fails too, dropping the transaction queues the rollback for the
+                // connection's next use.
+                txn.rollback().await.ok();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `stmt` as sqlx runs it: prepared (named, and kept by the connection) when `persistent`,
+/// else unnamed. Taking the statement by value hands its SQL and values to sqlx as they are,
+/// without copying them.
+fn query(
+    stmt: Statement,
+    persistent: bool,
+) -> sqlx::query::Query<'static, sqlx::Postgres, SqlxValues> {
     let values = stmt.values.unwrap_or_else(|| Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
+    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values)).persistent(persistent)
 }
 
 /// A pooled connection, with what the last statement on it left behind.
@@ -151,31 +266,37 @@ impl managed::Manager for PgManager {
 }
 
 /// A pooled connection checked out for one statement. Dropped before [`Checkout::finish`],
-/// the statement was abandoned: the connection goes back marked so.
+/// the statement was abandoned: the connection is pinged at once, on a task of its own (which
+/// reads what was left of its answer, and sends the rollback of a transaction left open),
+/// and goes back to the pool marked by how that went.
 /// Guarded by `faults::clients_hanging_up_leak_no_connection_and_write_no_half_row`.
 struct Checkout {
-    conn: Object<PgManager>,
-    finished: bool,
+    conn: Option<Object<PgManager>>,
+    /// How long the ping of an abandoned connection may take before it counts as broken.
+    ping_timeout: Duration,
 }
 
 impl Checkout {
-    async fn take(pool: &managed::Pool<PgManager>) -> Result<Self, DbErr> {
+    async fn take(pool: &managed::Pool<PgManager>, ping_timeout: Duration) -> Result<Self, DbErr> {
         let conn = pool.get().await.map_err(acquire_error)?;
         Ok(Self {
-            conn,
-            finished: false,
+            conn: Some(conn),
+            ping_timeout,
         })
     }
 
-    fn conn(&mut self) -> &mut PgConnection {
-        &mut self.conn.conn
+    /// The connection (always there: only `finish` and `drop` take it out, and both end the
+    /// checkout).
+    fn conn(&mut self) -> Option<&mut PgConnection> {
+        self.conn.as_mut().map(|c| &mut c.conn)
     }
 
     /// The statement is over; `result` says whether the connection survived it.
     fn finish<T>(mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-        self.finished = true;
-        if result.as_ref().is_err_and(breaks_connection) {
-            self.conn.state = ConnState::Broken;
+        if let Some(mut conn) = self.conn.take()
+            && result.as_ref().is_err_and(breaks_connection)
+        {
+            conn.state = ConnState::Broken;
         }
         result
     }
@@ -183,8 +304,20 @@ impl Checkout {
 
 impl Drop for Checkout {
     fn drop(&mut self) {
-        if !self.finished {
-            self.conn.state = ConnState::Abandoned;
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        conn.state = ConnState::Abandoned;
+        // Without a runtime (never, in the server) it goes back marked, and is pinged when
+        // next taken out.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let timeout = self.ping_timeout;
+            runtime.spawn(async move {
+                conn.state = match tokio::time::timeout(timeout, conn.conn.ping()).await {
+                    Ok(Ok(())) => ConnState::Ready,
+                    _ => ConnState::Broken,
+                };
+            });
         }
     }
 }

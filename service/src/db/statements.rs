@@ -3,29 +3,31 @@
 //! Every statement takes the one path of [`Db::run`]; each method says only what it asks of
 //! each backend.
 
-use sea_orm::sqlx::{self, Executor as _, postgres::PgConnection};
+use sea_orm::sqlx::{self, postgres::PgConnection};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
     Statement,
 };
 
-use super::postgres::query;
+use super::pooler::Sending;
+use super::postgres::{execute, execute_sql, fetch_all, fetch_optional};
 use super::{Backend, Db};
 
 impl Db {
     /// Runs `statement` with `on_postgres` on a connection of our pool (checked out, bounded
-    /// by the statement timeout, given back marked as the statement left it), failing as
-    /// `failed` says; or with `on_sea_orm` on SeaORM's connection.
+    /// by the statement timeout, prepared or not as the pool says, given back marked as the
+    /// statement left it), failing as `failed` says; or with `on_sea_orm` on SeaORM's
+    /// connection.
     async fn run<S, T>(
         &self,
         statement: S,
-        on_postgres: impl AsyncFnOnce(&mut PgConnection, S) -> Result<T, sqlx::Error>,
+        on_postgres: impl AsyncFnOnce(&mut PgConnection, S, &Sending) -> Result<T, sqlx::Error>,
         on_sea_orm: impl AsyncFnOnce(&DatabaseConnection, S) -> Result<T, DbErr>,
         failed: fn(RuntimeErr) -> DbErr,
     ) -> Result<T, DbErr> {
         match &self.0 {
             Backend::Postgres(pool) => pool
-                .run(async move |conn| on_postgres(conn, statement).await)
+                .run(async move |conn, sending| on_postgres(conn, statement, sending).await)
                 .await?
                 .map_err(|e| failed(RuntimeErr::SqlxError(e.into()))),
             Backend::SeaOrm(db) => on_sea_orm(db, statement).await,
@@ -45,7 +47,7 @@ impl ConnectionTrait for Db {
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         self.run(
             stmt,
-            async |conn, stmt| Ok(query(stmt).execute(conn).await?.into()),
+            async |conn, stmt, sending| Ok(execute(conn, stmt, sending).await?.into()),
             async |db, stmt| db.execute_raw(stmt).await,
             DbErr::Exec,
         )
@@ -57,7 +59,7 @@ impl ConnectionTrait for Db {
         // compiler's check that the returned future is `Send` for every lifetime.
         self.run(
             (),
-            async |conn, ()| Ok(conn.execute(sqlx::AssertSqlSafe(sql)).await?.into()),
+            async |conn, (), sending| Ok(execute_sql(conn, sql, sending).await?.into()),
             async |db, ()| db.execute_unprepared(sql).await,
             DbErr::Exec,
         )
@@ -67,7 +69,9 @@ impl ConnectionTrait for Db {
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         self.run(
             stmt,
-            async |conn, stmt| Ok(query(stmt).fetch_optional(conn).await?.map(Into::into)),
+            async |conn, stmt, sending| {
+                Ok(fetch_optional(conn, stmt, sending).await?.map(Into::into))
+            },
             async |db, stmt| match db.get_database_backend() {
                 // SQLite commits a statement outside a transaction when it is stepped to its
                 // end. sqlx's `fetch_one` stops at the first row and resets the statement,
@@ -86,8 +90,8 @@ impl ConnectionTrait for Db {
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         self.run(
             stmt,
-            async |conn, stmt| {
-                let rows = query(stmt).fetch_all(conn).await?;
+            async |conn, stmt, sending| {
+                let rows = fetch_all(conn, stmt, sending).await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             },
             async |db, stmt| db.query_all_raw(stmt).await,

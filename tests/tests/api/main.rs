@@ -20,6 +20,7 @@ mod idempotency;
 mod mail;
 mod migrations;
 mod operations;
+mod pooler;
 mod posts;
 mod security;
 mod sessions;

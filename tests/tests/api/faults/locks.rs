@@ -3,14 +3,16 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
+use sea_orm::DbBackend;
 use serde_json::Value;
 use tests::{TestApp, TestUser, spawn_app_with};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::{
-    ACQUIRE, BOUND, LOCK_WAIT, PROMPT, assert_503, assert_recovers, assert_unavailable, call,
-    content_of, hold_lock, join, new_post, rows, spawn_call, wait_until_pool_exhausted,
+    ACQUIRE, BOUND, LOCK_WAIT, PROMPT, admin, assert_503, assert_recovers, assert_unavailable,
+    call, content_of, count, db_name, hold_lock, join, new_post, rows, spawn_call,
+    wait_until_pool_exhausted,
 };
 
 /// A table locked by someone else (PostgreSQL: `LOCK TABLE posts IN ACCESS EXCLUSIVE MODE`;
@@ -23,11 +25,26 @@ use super::{
 /// - once the lock is released, everything works again.
 #[tokio::test]
 async fn a_locked_table_gives_prompt_503s_and_recovers() {
-    let app = spawn_app_with(&[
+    locked_table(&[]).await;
+}
+
+/// The same with prepared statements off, as behind a pooler in transaction mode: no
+/// `lock_timeout` is sent at connect then, and the lock wait is each statement's own
+/// transaction's (`SET LOCAL`), so without it the request would wait for the statement
+/// timeout (10 s) instead.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn a_locked_table_gives_503_within_the_lock_wait_without_prepared_statements() {
+    locked_table(&[("DATABASE_PREPARED_STATEMENTS", "false")]).await;
+}
+
+async fn locked_table(extra: &[(&str, &str)]) {
+    let mut vars = vec![
         ("DATABASE_MAX_CONNECTIONS", "1"),
         ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
     let user = app.user("locked").await;
     app.post(&user, "before the lock", true).await;
     let (client, base, token) = (&app.client, app.address.as_str(), Some(user.token.as_str()));
@@ -78,11 +95,25 @@ async fn a_locked_table_gives_prompt_503s_and_recovers() {
 /// nothing, an abandoned complete request writes its whole row or nothing.
 #[tokio::test]
 async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
-    let app = spawn_app_with(&[
+    hanging_up(&[]).await;
+}
+
+/// The same with prepared statements off: a request abandoned inside its statement's own
+/// transaction leaves no transaction open (the connection is rolled back at once), so nothing
+/// it wrote commits later and no lock it took outlives it.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn clients_hanging_up_without_prepared_statements_leave_no_transaction_open() {
+    hanging_up(&[("DATABASE_PREPARED_STATEMENTS", "false")]).await;
+}
+
+async fn hanging_up(extra: &[(&str, &str)]) {
+    let mut vars = vec![
         ("DATABASE_MAX_CONNECTIONS", "2"),
         ("DATABASE_ACQUIRE_TIMEOUT_SECS", "1"),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
     let user = app.user("hangup").await;
     let client = HangingUpClient {
         addr: app.address.trim_start_matches("http://").to_owned(),
@@ -124,6 +155,18 @@ async fn clients_hanging_up_leak_no_connection_and_write_no_half_row() {
 
     assert_whole_pool_serves(&app, &user).await;
     assert_no_half_rows(&app).await;
+    if app.backend() == DbBackend::Postgres {
+        let open = format!(
+            "SELECT count(*)::bigint FROM pg_stat_activity \
+             WHERE datname = '{}' AND state LIKE 'idle in transaction%'",
+            db_name(&app)
+        );
+        assert_eq!(
+            count(&admin().await, &open).await,
+            0,
+            "a transaction left open"
+        );
+    }
 }
 
 /// `DATABASE_MAX_CONNECTIONS` of the hang-up test.

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use migration::Command;
-use sea_orm::{ConnectionTrait, Database, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend};
 use tests::{spawn_app, spawn_app_with};
 
 use super::{ALL_TABLES, COURSE_TABLES, indexes, tables};
@@ -55,29 +55,36 @@ async fn migrations_go_up_down_and_up_again() {
     app.post(&user, "still works", true).await;
 }
 
+/// Two migrators on one fresh database at the same moment (two servers starting, or `api
+/// migrate up` beside a starting server) both succeed: the second waits for the first's lock
+/// (PostgreSQL's advisory lock, SQLite's write lock), then finds nothing pending. Each
+/// migrates through a connection of its own, made as start-up makes it (on SQLite a busy
+/// timeout the second one's wait fits in).
 #[tokio::test]
 async fn two_migrators_at_once_both_succeed_on_a_fresh_database() {
     let app = spawn_app_with(&[("AUTO_MIGRATE", "false")]).await;
     assert!(tables(&app.db).await.is_empty());
-    let a = Database::connect(&app.database_url).await.unwrap();
-    let b = Database::connect(&app.database_url).await.unwrap();
-    let (ra, rb) = tokio::join!(
-        migration::run(&a, Command::Up(None)),
-        migration::run(&b, Command::Up(None))
-    );
-    if app.backend() == DbBackend::Postgres {
-        // The advisory lock makes the second wait, then find nothing pending.
-        ra.unwrap();
-        rb.unwrap();
-    } else {
-        // SQLite has no advisory lock: one of two racing migrators may lose, but the schema
-        // must end up complete and a rerun must be clean.
-        assert!(ra.is_ok() || rb.is_ok());
-        migration::run(&a, Command::Up(None)).await.unwrap();
+    let settings = tests::test_settings(&app.database_url, &[]).database;
+    for round in 0..3 {
+        let a = service::db::connect_for_migrations(&settings)
+            .await
+            .unwrap();
+        let b = service::db::connect_for_migrations(&settings)
+            .await
+            .unwrap();
+        let (ra, rb) = tokio::join!(
+            migration::run(&a, Command::Up(None)),
+            migration::run(&b, Command::Up(None))
+        );
+        ra.unwrap_or_else(|e| panic!("round {round}, first: {e}"));
+        rb.unwrap_or_else(|e| panic!("round {round}, second: {e}"));
+        assert_eq!(tables(&app.db).await, ALL_TABLES);
+        let status = migration::status(&app.db).await.unwrap();
+        assert!(status.iter().all(|(_, applied)| *applied));
+        // Back to nothing for the next round, each of which races on a fresh schema.
+        migration::run(&a, Command::Reset).await.unwrap();
+        assert!(tables(&app.db).await.is_empty());
     }
-    assert_eq!(tables(&app.db).await, ALL_TABLES);
-    let status = migration::status(&app.db).await.unwrap();
-    assert!(status.iter().all(|(_, applied)| *applied));
 }
 
 /// Where `pg_trgm` may not be created (here: a role without CREATE on the database), the
@@ -146,6 +153,14 @@ async fn start_up_on_a_database_that_does_not_exist_stops_at_once() {
                 ("AUTO_MIGRATE", auto_migrate),
             ],
         );
+        // The URL start-up connects to first: the migrations' when it migrates (PostgreSQL
+        // itself), else the server's own (through a pooler when the suite runs through one).
+        let database = &settings.database;
+        let first = match (auto_migrate, &database.migration_url) {
+            ("true", Some(migrations)) => migrations,
+            _ => &database.url,
+        };
+        let given = url::Url::parse(first).unwrap();
         let started = std::time::Instant::now();
         let Err(e) = api::Application::build(settings).await else {
             panic!("started on a database that does not exist");
@@ -156,9 +171,9 @@ async fn start_up_on_a_database_that_does_not_exist_stops_at_once() {
             message.starts_with(&format!("database \"{name}\" does not exist"))
                 && message.contains(&format!(
                     "createdb -h {} -p {} -U {} {name}",
-                    url.host_str().unwrap(),
-                    url.port().unwrap_or(5432),
-                    url.username()
+                    given.host_str().unwrap(),
+                    given.port().unwrap_or(5432),
+                    given.username()
                 ))
                 && !message.contains('\n'),
             "AUTO_MIGRATE={auto_migrate}: {message}"
