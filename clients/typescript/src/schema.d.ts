@@ -191,7 +191,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers, and the server is not shutting down. */
+        /** Readiness: the database answers and can be written, and the server is not shutting down. */
         get: operations["ready"];
         put?: never;
         post?: never;
@@ -2524,7 +2524,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The database answers */
+            /** @description The database answers and can be written */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2566,7 +2566,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description database unavailable (with Retry-After); or shutting down: draining after SIGTERM */
+            /** @description database unavailable (with Retry-After): it does not answer, or cannot be written (read-only; on SQLite, the file deleted, replaced or not writable); or shutting down: draining after SIGTERM */
             503: {
                 headers: {
                     /** @description Seconds to wait (database unavailable only) */
