@@ -118,3 +118,15 @@ impl From<DbErr> for Error {
         }
     }
 }
+
+/// An error and all its sources, joined by `: `, for one log line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

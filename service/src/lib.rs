@@ -14,7 +14,7 @@ pub mod auth;
 pub mod db;
 pub mod domain;
 pub mod email;
-mod error;
+pub mod error;
 pub mod idempotency;
 pub mod mail;
 pub mod posts;

@@ -152,7 +152,7 @@ impl ApiError {
                 log::error!("database storage full: {e}");
             }
             _ if status.is_server_error() => {
-                log::error!("internal server error: {}", error_chain(self));
+                log::error!("internal server error: {}", service::error::chain(self));
             }
             _ => {}
         }
@@ -252,16 +252,4 @@ impl ResponseError for ApiError {
                 .json(body),
         }
     }
-}
-
-/// The error and all its sources, for the log.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -115,20 +115,8 @@ fn issue_in_background<C>(
             Err(e) => log::warn!(
                 "mail: {} token not stored, no message sent: {}",
                 purpose.as_str(),
-                error_chain(&e)
+                crate::error::chain(&e)
             ),
         }
     });
-}
-
-/// The error and its sources, for a log line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
