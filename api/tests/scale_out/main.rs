@@ -28,12 +28,12 @@
 //!    once is one 201 and one 409, its removal raced the same way one 201 and one 404; every
 //!    count is exact.
 //! 5. A rolling stop: under a read/write load through nginx, replica A gets SIGTERM. A drains
-//!    for `SHUTDOWN_DRAIN_SECS` (its `/ready` 503, its responses closing their connections),
-//!    then stops accepting and exits 0 well within its shutdown timeout; B answers a direct
-//!    probe every few milliseconds throughout; **every** request through nginx succeeds (with
-//!    no idle connection left to A, nginx meets only a refused connection, which it retries on
-//!    B, POSTs included, as nothing was sent); after A's exit every request is served by B; no
-//!    POST is applied twice, and every POST answered 201 is in the database.
+//!    for `SHUTDOWN_DRAIN_SECS` (its `/ready` 503, its responses closing their connections);
+//!    the test, as an orchestrator would, sees the 503 and reloads nginx without A; A then
+//!    stops accepting and exits 0 well within its shutdown timeout; B answers a direct probe
+//!    every few milliseconds throughout; **every** request through nginx succeeds; after A's
+//!    exit every request is served by B; no POST is applied twice, and every POST answered 201
+//!    is in the database.
 //!
 //! Every wait is bounded; every child process (replicas, nginx) is killed on drop, and the
 //! database is dropped on drop, also when an assertion fails.

@@ -16,6 +16,18 @@ pub(super) fn client() -> Client {
         .expect("HTTP client")
 }
 
+/// A client that opens a connection of its own for every request, as many independent users
+/// do: no request waits on a connection that nginx is closing as it reloads.
+pub(super) fn fresh_connections() -> Client {
+    Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("HTTP client")
+}
+
 pub(super) async fn register(client: &Client, base: &str, email: &str) -> i64 {
     let r = client
         .post(format!("{base}/users/"))

@@ -1,4 +1,10 @@
 //! Step 5: a rolling stop of replica A under a load through nginx, and what it cost.
+//!
+//! nginx is run as an orchestrator runs a balancer: when A's `/ready` turns 503 (it drains),
+//! A is taken out of the upstreams and nginx reloaded, well before A stops listening. Without
+//! that, passive failover alone leaves a gap: a connection nginx opens in the instant A closes
+//! its listening socket is reset rather than refused, and a POST sent on it fails (nginx
+//! rightly does not resend a POST it sent).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -9,13 +15,14 @@ use reqwest::{Client, StatusCode};
 use tokio::task::JoinSet;
 
 use super::load::{Op, load_client, probe};
-use super::nginx::Nginx;
+use super::nginx::{Nginx, Reloader};
 use super::replicas::{Replica, column, wait_exit};
-use super::requests::{client, create_post};
+use super::requests::{client, create_post, fresh_connections};
 use super::{BOUND, LOAD_CLIENTS, SHUTDOWN_DRAIN, SHUTDOWN_TIMEOUT};
 
 /// Step 5: SIGTERM to `a` under a read/write load through `nginx`, `b` probed directly
-/// throughout; then every answer classified and the posts in the database checked.
+/// throughout, `a` taken out of nginx once its `/ready` says it drains; then every answer
+/// classified and the posts in the database checked.
 pub(super) async fn stop_a_under_load(
     http: &Client,
     database_url: &str,
@@ -29,7 +36,7 @@ pub(super) async fn stop_a_under_load(
     let mut load = JoinSet::new();
     for w in 0..LOAD_CLIENTS {
         load.spawn(load_client(
-            client(),
+            fresh_connections(),
             nginx.base(),
             token.to_owned(),
             w,
@@ -45,6 +52,11 @@ pub(super) async fn stop_a_under_load(
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let term = Instant::now();
     a.sigterm();
+    let taking_out = tokio::spawn(take_out_when_draining(
+        a.base(),
+        nginx.reloader(),
+        b.upstream(),
+    ));
     let status = wait_exit(
         &mut a.child,
         SHUTDOWN_DRAIN + SHUTDOWN_TIMEOUT + Duration::from_secs(2),
@@ -60,6 +72,15 @@ pub(super) async fn stop_a_under_load(
     let exited = Instant::now();
     let exit_took = exited - term;
     assert!(status.success(), "A's exit status {status}:\n{}", a.log());
+    let taken_out = tokio::time::timeout(BOUND, taking_out)
+        .await
+        .expect("A is taken out of nginx")
+        .expect("taking A out");
+    assert!(
+        taken_out < exited,
+        "A was taken out of nginx {:?} after the SIGTERM, after it exited ({exit_took:?})",
+        taken_out - term
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     stop.store(true, Ordering::Relaxed);
     let mut samples = Vec::new();
@@ -115,8 +136,8 @@ pub(super) async fn stop_a_under_load(
             }
             continue;
         }
-        // None fails: A drained first (its responses closing their connections, so nginx kept
-        // none to A), then stopped accepting, which nginx retries on B.
+        // None fails: A was taken out of nginx while it drained, and the requests nginx had
+        // already sent it were answered before it stopped.
         panic!(
             "{:?} {:?} through nginx: {status} from {upstream:?} \
              (started {:?} after the SIGTERM, A exited {exit_took:?} after it)\n\
@@ -183,8 +204,8 @@ pub(super) async fn stop_a_under_load(
     eprintln!(
         "step 5: {} requests through nginx from {LOAD_CLIENTS} clients ({} POST, {} list, {} \
          get) in {:?}; before the SIGTERM A served {}, B {}; A exited 0 {exit_took:?} after \
-         SIGTERM (timeout {SHUTDOWN_TIMEOUT:?}); {retried} answers came from B after nginx \
-         tried A; 0 failed; {} requests after A's exit, all answered by B; B answered all {} \
+         SIGTERM (timeout {SHUTDOWN_TIMEOUT:?}), taken out of nginx {:?} after it; {retried} \
+         answers came from B after nginx tried A; 0 failed; {} requests after A's exit, all answered by B; B answered all {} \
          direct probes; {} acknowledged POSTs all in the database, none twice",
         samples.len(),
         count(Op::Post),
@@ -199,8 +220,33 @@ pub(super) async fn stop_a_under_load(
             .unwrap_or_default(),
         before.0,
         before.1,
+        taken_out - term,
         after.len(),
         probed.len(),
         acknowledged.len(),
     );
+}
+
+/// What an orchestrator does: polls `a`'s `/ready` until it answers 503 (A drains), then
+/// reloads nginx with `b` alone; returns when the new configuration answers.
+async fn take_out_when_draining(a: String, nginx: Reloader, b: String) -> Instant {
+    let http = fresh_connections();
+    let deadline = Instant::now() + SHUTDOWN_DRAIN;
+    loop {
+        let status = http
+            .get(format!("{a}/ready"))
+            .send()
+            .await
+            .map(|r| r.status());
+        if matches!(status, Ok(StatusCode::SERVICE_UNAVAILABLE)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A's /ready did not turn 503 within its drain ({SHUTDOWN_DRAIN:?}): {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    nginx.reload(&[b]).await;
+    Instant::now()
 }
