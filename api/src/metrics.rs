@@ -1,6 +1,6 @@
 //! `/metrics`, in Prometheus' text format: request counts and latency by route pattern,
-//! method and status (actix-web-prom), and the database pool's connections (read at each
-//! scrape). Operational, so not in the public OpenAPI document.
+//! method and status (actix-web-prom), and the database pool's connections and the statements
+//! run on it (read at each scrape). Operational, so not in the public OpenAPI document.
 //!
 //! Route labels are the matched patterns (`/posts/{id}`), and every unmatched path counts as
 //! `UNMATCHED`, so clients cannot grow the label set.
@@ -12,7 +12,7 @@ use actix_web::http::Method;
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{IntGauge, IntGaugeVec, Opts};
+use prometheus::{IntCounter, IntGauge, IntGaugeVec, Opts};
 use service::Db;
 use service::db::PoolStatus;
 
@@ -73,6 +73,10 @@ struct PoolCollector {
     pools: Arc<[Db]>,
     connections: IntGaugeVec,
     max: IntGauge,
+    /// Brought up to the pools' count at each scrape.
+    statements: IntCounter,
+    /// The pools' count the counter was last brought up to.
+    statements_reported: std::sync::atomic::AtomicU64,
 }
 
 impl PoolCollector {
@@ -89,10 +93,17 @@ impl PoolCollector {
             "Most connections the pool opens (DATABASE_MAX_CONNECTIONS)",
         )?;
         max.set(i64::from(max_connections));
+        let statements = IntCounter::new(
+            "api_db_statements_total",
+            "Statements run on the database (each one round trip, but through a pooler without \
+             prepared statements)",
+        )?;
         Ok(Self {
             pools,
             connections,
             max,
+            statements,
+            statements_reported: std::sync::atomic::AtomicU64::new(0),
         })
     }
 }
@@ -101,6 +112,7 @@ impl Collector for PoolCollector {
     fn desc(&self) -> Vec<&Desc> {
         let mut descs = self.connections.desc();
         descs.extend(self.max.desc());
+        descs.extend(self.statements.desc());
         descs
     }
 
@@ -112,8 +124,15 @@ impl Collector for PoolCollector {
         self.connections
             .with_label_values(&["in_use"])
             .set(open.saturating_sub(idle));
+        // Scrapes at once each add only what is past the highest count reported.
+        let statements: u64 = self.pools.iter().map(Db::statements).sum();
+        let reported = self
+            .statements_reported
+            .fetch_max(statements, std::sync::atomic::Ordering::Relaxed);
+        self.statements.inc_by(statements.saturating_sub(reported));
         let mut families = self.connections.collect();
         families.extend(self.max.collect());
+        families.extend(self.statements.collect());
         families
     }
 }

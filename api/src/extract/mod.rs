@@ -15,7 +15,7 @@ mod path;
 mod query;
 mod switch;
 
-pub use auth::Authed;
+pub use auth::{Authed, Claimed};
 pub use body::{BodyTimeout, MAX_BODY, content_length};
 pub use form::{Form, FormFields, FromForm};
 pub use idempotency::{IdempotencyKey, key_loc};

@@ -6,14 +6,13 @@ use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use service::auth::Caller;
 use service::posts::{self, Keyset, ListQuery, Page, PostWithVotes};
-use service::users::User;
 
 use crate::conditional::{self, ok_cached};
 use crate::dto::{
     ErrorBody, PostCreate, PostOut, PostPatch, PostWithVotesOut, ValidationErrorBody,
 };
 use crate::error::ApiError;
-use crate::extract::{Authed, IdAndBody, IdPath, IdempotencyKey, JsonBody, ListParams};
+use crate::extract::{Authed, Claimed, IdAndBody, IdPath, IdempotencyKey, JsonBody, ListParams};
 use crate::idempotent;
 use crate::state::AppState;
 
@@ -68,16 +67,16 @@ fn not_latest(ctx: &GuardContext<'_>) -> bool {
 pub(super) async fn list_posts(
     state: Data<AppState>,
     http: HttpRequest,
-    req: Authed<ListParams>,
+    req: Claimed<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, ListParams(query)) = req;
-    let page = posts::list(&state.db, user.id, &query).await?;
+    let Claimed(who, ListParams(query)) = req;
+    let page = posts::list_as(&state.db, &who, &query).await?;
     let mut res = HttpResponse::Ok();
     if let Some(link) = link(&state, http.path(), &query, &page) {
         res.insert_header((header::LINK, link));
     }
     if wants_count(&http) {
-        let total = posts::count(&state.db, user.id, &query.search).await?;
+        let total = posts::count(&state.db, who.user_id, &query.search).await?;
         res.insert_header(("X-Total-Count", total.to_string()))
             .insert_header(("Preference-Applied", "count=exact"));
     }
@@ -141,36 +140,44 @@ fn wants_count(req: &HttpRequest) -> bool {
 /// The strong ETag of post `id` as `GET /posts/{id}` shows it to `viewer` now, if they may
 /// see it: what a write answers, and what a later `If-Match` names.
 async fn current_tag(state: &AppState, viewer: i32, id: i64) -> Option<String> {
-    let post = posts::get(&state.db, viewer, id).await.ok()?;
-    conditional::json_bytes(&PostWithVotesOut::from(post))
+    tag_of(&posts::get(&state.db, viewer, id).await.ok()?)
+}
+
+/// The strong ETag of `post`'s `GET /posts/{id}` representation.
+fn tag_of(post: &PostWithVotes) -> Option<String> {
+    conditional::json_bytes(&PostWithVotesOut::from(post.clone()))
         .ok()
         .map(|bytes| conditional::tag_of(&bytes))
 }
 
 /// Whether `post`'s representation has one of `tags` (strong comparison).
 fn tagged(post: &PostWithVotes, tags: &[String]) -> bool {
-    conditional::json_bytes(&PostWithVotesOut::from(post.clone()))
-        .map(|bytes| conditional::tag_of(&bytes))
-        .is_ok_and(|tag| tags.contains(&tag))
+    tag_of(post).is_some_and(|tag| tags.contains(&tag))
 }
 
-/// Writes `changes` to post `id` of `user`, under the request's `If-Match` if it has one.
+/// Writes `changes` to post `id` of the caller's, under the request's `If-Match` if it has one.
 async fn write(
     state: &AppState,
     http: &HttpRequest,
-    user: &User,
+    who: &service::auth::Claimed,
     id: i64,
     changes: posts::PostChanges,
 ) -> Result<HttpResponse, ApiError> {
-    let post = match conditional::if_match(http) {
-        None => posts::update(&state.db, user, id, changes).await?,
+    let (post, tag) = match conditional::if_match(http) {
+        None => {
+            let written = posts::update_as(&state.db, who, id, changes).await?;
+            let tag = tag_of(&written);
+            (written.post, tag)
+        }
         Some(tags) => {
+            let caller = service::auth::confirm(&state.db, who).await?;
             let expected = |post: &PostWithVotes| tagged(post, &tags);
-            posts::update_if(&state.db, user, id, changes, &expected).await?
+            let post = posts::update_if(&state.db, &caller.user, id, changes, &expected).await?;
+            (post, current_tag(state, caller.user.id, id).await)
         }
     };
     let mut res = HttpResponse::Ok();
-    if let Some(tag) = current_tag(state, user.id, id).await {
+    if let Some(tag) = tag {
         res.insert_header((header::ETAG, tag));
     }
     Ok(res.json(PostOut::from(post)))
@@ -235,15 +242,24 @@ pub(super) async fn latest_post(
 #[post("/posts/")]
 pub(super) async fn create_post(
     state: Data<AppState>,
-    req: Authed<JsonBody<PostCreate>>,
-    key: IdempotencyKey,
+    req: Claimed<(JsonBody<PostCreate>, IdempotencyKey)>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, JsonBody(body)) = req;
+    let Claimed(who, (JsonBody(body), key)) = req;
+    if key.0.is_some() {
+        // A key is kept under its user: the user must exist before it is.
+        service::auth::confirm(&state.db, &who).await?;
+    }
     let meaning = format!("{:?} {:?} {}", body.title, body.content, body.published);
-    idempotent::run(&state, user.id, key.0, ("POST /posts/", &meaning), async {
-        let post = posts::create(&state.db, &user, body.into()).await?;
-        Ok(HttpResponse::Created().json(PostOut::from(post)))
-    })
+    idempotent::run(
+        &state,
+        who.user_id,
+        key.0,
+        ("POST /posts/", &meaning),
+        async {
+            let post = posts::create_as(&state.db, &who, body.into()).await?;
+            Ok(HttpResponse::Created().json(PostOut::from(post)))
+        },
+    )
     .await
 }
 
@@ -278,10 +294,10 @@ pub(super) async fn create_post(
 pub(super) async fn get_post(
     state: Data<AppState>,
     http: HttpRequest,
-    req: Authed<IdPath>,
+    req: Claimed<IdPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, IdPath(id)) = req;
-    let post = PostWithVotesOut::from(posts::get(&state.db, user.id, id).await?);
+    let Claimed(who, IdPath(id)) = req;
+    let post = PostWithVotesOut::from(posts::get_as(&state.db, &who, id).await?);
     ok_cached(&http, &post)
 }
 
@@ -313,10 +329,10 @@ pub(super) async fn get_post(
 pub(super) async fn replace_post(
     state: Data<AppState>,
     http: HttpRequest,
-    req: Authed<IdAndBody<PostCreate>>,
+    req: Claimed<IdAndBody<PostCreate>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, IdAndBody(id, body)) = req;
-    write(&state, &http, &user, id, body.into()).await
+    let Claimed(who, IdAndBody(id, body)) = req;
+    write(&state, &http, &who, id, body.into()).await
 }
 
 /// Changes some fields of a post of the caller's; `{}` changes nothing.
@@ -347,10 +363,10 @@ pub(super) async fn replace_post(
 pub(super) async fn patch_post(
     state: Data<AppState>,
     http: HttpRequest,
-    req: Authed<IdAndBody<PostPatch>>,
+    req: Claimed<IdAndBody<PostPatch>>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, IdAndBody(id, body)) = req;
-    write(&state, &http, &user, id, body.into()).await
+    let Claimed(who, IdAndBody(id, body)) = req;
+    write(&state, &http, &who, id, body.into()).await
 }
 
 /// Deletes a post of the caller's, and its votes.
@@ -378,14 +394,15 @@ pub(super) async fn patch_post(
 pub(super) async fn delete_post(
     state: Data<AppState>,
     http: HttpRequest,
-    req: Authed<IdPath>,
+    req: Claimed<IdPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, IdPath(id)) = req;
+    let Claimed(who, IdPath(id)) = req;
     match conditional::if_match(&http) {
-        None => posts::delete(&state.db, &user, id).await?,
+        None => posts::delete_as(&state.db, &who, id).await?,
         Some(tags) => {
+            let caller = service::auth::confirm(&state.db, &who).await?;
             let expected = |post: &PostWithVotes| tagged(post, &tags);
-            posts::delete_if(&state.db, &user, id, &expected).await?;
+            posts::delete_if(&state.db, &caller.user, id, &expected).await?;
         }
     }
     Ok(HttpResponse::NoContent().finish())

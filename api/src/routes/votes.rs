@@ -2,12 +2,11 @@
 
 use actix_web::web::Data;
 use actix_web::{HttpResponse, post};
-use service::auth::Caller;
 use service::votes::{self, VoteOutcome};
 
 use crate::dto::{ErrorBody, Message, ValidationErrorBody, VoteIn};
 use crate::error::ApiError;
-use crate::extract::{Authed, IdempotencyKey, JsonBody};
+use crate::extract::{Claimed, IdempotencyKey, JsonBody};
 use crate::idempotent;
 use crate::state::AppState;
 
@@ -37,17 +36,26 @@ use crate::state::AppState;
 #[post("/vote/")]
 pub(super) async fn vote(
     state: Data<AppState>,
-    req: Authed<JsonBody<VoteIn>>,
-    key: IdempotencyKey,
+    req: Claimed<(JsonBody<VoteIn>, IdempotencyKey)>,
 ) -> Result<HttpResponse, ApiError> {
-    let Authed(Caller { user, .. }, JsonBody(vote)) = req;
+    let Claimed(who, (JsonBody(vote), key)) = req;
+    if key.0.is_some() {
+        // A key is kept under its user: the user must exist before it is.
+        service::auth::confirm(&state.db, &who).await?;
+    }
     let meaning = format!("{} {:?}", vote.post_id, vote.dir);
-    idempotent::run(&state, user.id, key.0, ("POST /vote/", &meaning), async {
-        let message = match votes::vote(&state.db, &user, vote.post_id, vote.dir).await? {
-            VoteOutcome::Added => "successfully added vote",
-            VoteOutcome::Removed => "successfully deleted vote",
-        };
-        Ok(HttpResponse::Created().json(Message { message }))
-    })
+    idempotent::run(
+        &state,
+        who.user_id,
+        key.0,
+        ("POST /vote/", &meaning),
+        async {
+            let message = match votes::vote_as(&state.db, &who, vote.post_id, vote.dir).await? {
+                VoteOutcome::Added => "successfully added vote",
+                VoteOutcome::Removed => "successfully deleted vote",
+            };
+            Ok(HttpResponse::Created().json(Message { message }))
+        },
+    )
     .await
 }

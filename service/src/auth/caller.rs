@@ -1,12 +1,14 @@
 //! Who is calling: the bearer token checked, then its user, and its session or revocation
-//! time, looked up in one statement — the one every authenticated request already made.
+//! time, looked up in one statement — or, on the routes that do one piece of work, checked
+//! inside that work's own statement ([`Claimed`], [`Gate`]), so that the request is one round
+//! trip.
 
 use chrono::{DateTime, FixedOffset};
 use entity::{account_state, session, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 
-use super::Auth;
+use super::{Auth, Verified};
 use crate::Error;
 use crate::db::memo::{Memo, Memoized};
 use crate::users::User;
@@ -17,6 +19,80 @@ pub struct Caller {
     pub user: User,
     /// The session the token belongs to; `None` for a token minted the course's way.
     pub session_id: Option<i32>,
+}
+
+/// Who a token that verifies says the caller is, before the database has confirmed that its
+/// user and session still exist: the work of a request is done for [`user_id`](Self::user_id)
+/// under the token's [`gate`](Self::gate), and only a statement that comes back empty asks
+/// the database who it was ([`confirm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    pub user_id: i32,
+    session_id: Option<i32>,
+    issued_at: i64,
+}
+
+impl Claimed {
+    /// What `token` claims, if it verifies.
+    ///
+    /// # Errors
+    /// `InvalidToken` for a token that does not verify, or whose ids are out of range.
+    pub fn from_token(auth: &Auth, token: &str) -> Result<Self, Error> {
+        Self::try_from(auth.verify(token)?)
+    }
+
+    /// The check a statement doing this caller's work makes of it, when one `EXISTS` can: a
+    /// session token's session alive. `None` for a token minted the course's way, whose
+    /// revocation time is compared in [`confirm`].
+    pub(crate) fn gate(&self) -> Option<Gate> {
+        self.session_id.map(|session_id| Gate {
+            user_id: self.user_id,
+            session_id,
+        })
+    }
+}
+
+impl TryFrom<Verified> for Claimed {
+    type Error = Error;
+
+    fn try_from(v: Verified) -> Result<Self, Error> {
+        let id = |n: i64| i32::try_from(n).map_err(|_| Error::InvalidToken);
+        Ok(Self {
+            user_id: id(v.user_id)?,
+            session_id: v.session_id.map(id).transpose()?,
+            issued_at: v.issued_at,
+        })
+    }
+}
+
+/// `EXISTS (SELECT 1 FROM sessions WHERE sessions.id = $session AND sessions.user_id = $user)`:
+/// the caller's session alive, as a condition of the statement that does the caller's work.
+/// A session's row is deleted when it ends (logout, password change or reset, "log out
+/// everywhere") and with its user (foreign-key cascade), so this is what the session caller's
+/// look-up checks; a statement under it that comes back empty, or touches no row, says only
+/// that the gate or the work's own condition failed, and [`confirm`] tells which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gate {
+    user_id: i32,
+    session_id: i32,
+}
+
+impl Gate {
+    pub(crate) fn condition(self) -> SimpleExpr {
+        Expr::exists(
+            Query::select()
+                .expr(Expr::cust("1"))
+                .from(session::Entity)
+                .and_where(Expr::col((session::Entity, session::Column::Id)).eq(self.session_id))
+                .and_where(Expr::col((session::Entity, session::Column::UserId)).eq(self.user_id))
+                .to_owned(),
+        )
+    }
+
+    /// [`condition`](Self::condition)'s values, in its order.
+    pub(crate) fn values(self) -> [Value; 2] {
+        [self.session_id.into(), self.user_id.into()]
+    }
 }
 
 /// The caller a bearer token names, if it still may act: a token of a session needs that
@@ -32,12 +108,18 @@ pub async fn authenticate<C: ConnectionTrait>(
     auth: &Auth,
     token: &str,
 ) -> Result<Caller, Error> {
-    let claims = auth.verify(token)?;
-    let user_id = i32::try_from(claims.user_id).map_err(|_| Error::InvalidToken)?;
+    confirm(db, &Claimed::from_token(auth, token)?).await
+}
+
+/// The caller `claimed` names, if it still may act (as [`authenticate`]).
+///
+/// # Errors
+/// `InvalidToken` for a user or session that is gone or revoked; database errors.
+pub async fn confirm<C: ConnectionTrait>(db: &C, claimed: &Claimed) -> Result<Caller, Error> {
+    let user_id = claimed.user_id;
     let backend = db.get_database_backend();
-    match claims.session_id {
+    match claimed.session_id {
         Some(sid) => {
-            let sid = i32::try_from(sid).map_err(|_| Error::InvalidToken)?;
             let statement = SessionCaller { user_id, sid }.statement(backend);
             let user = User::find_by_statement(statement).one(db).await?;
             let user = user.ok_or(Error::InvalidToken)?;
@@ -55,7 +137,7 @@ pub async fn authenticate<C: ConnectionTrait>(
             // Seconds on both sides: a token issued in the second of the revocation is refused.
             if row
                 .tokens_revoked_at
-                .is_some_and(|at| claims.issued_at <= at.timestamp())
+                .is_some_and(|at| claimed.issued_at <= at.timestamp())
             {
                 return Err(Error::InvalidToken);
             }

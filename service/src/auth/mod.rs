@@ -14,7 +14,8 @@ pub mod throttle;
 
 use jsonwebtoken::Algorithm;
 
-pub use caller::{Caller, authenticate};
+pub(crate) use caller::Gate;
+pub use caller::{Caller, Claimed, authenticate, confirm};
 pub use jwt::{Token, Verified};
 pub use login::{LoginAttempt, login};
 

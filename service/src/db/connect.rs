@@ -203,7 +203,11 @@ pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<
     if !is_postgres(&settings.url) {
         let db = open(settings, &settings.url, Some(LOCK_WAIT), None).await?;
         let file = super::writable::SqliteFile::opened(&settings.url).map(std::sync::Arc::new);
-        return Ok(vec![Db(Backend::SeaOrm(db), file)]);
+        return Ok(vec![Db(
+            Backend::SeaOrm(db),
+            file,
+            std::sync::Arc::default(),
+        )]);
     }
     let plain = pg_options(&settings.url)?;
     let prepared = with_lock_wait(plain.clone(), LOCK_WAIT);
@@ -222,7 +226,7 @@ pub async fn connect(settings: &DatabaseSettings, workers: usize) -> Result<Vec<
         .map_err(|e| unreachable(&settings.url, e))?;
     Ok(pools
         .into_iter()
-        .map(|pool| Db(Backend::Postgres(pool), None))
+        .map(|pool| Db(Backend::Postgres(pool), None, std::sync::Arc::default()))
         .collect())
 }
 

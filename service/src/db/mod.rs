@@ -35,9 +35,13 @@ use postgres::PgPool;
 
 /// The database: a PostgreSQL pool of our own, or SeaORM's connection for anything else.
 /// Statements run on it through [`sea_orm::ConnectionTrait`]. On SQLite, also the file opened,
-/// for [`Db::ready`].
+/// for [`Db::ready`]; and how many statements were run on it, for [`Db::statements`].
 #[derive(Clone)]
-pub struct Db(Backend, Option<std::sync::Arc<writable::SqliteFile>>);
+pub struct Db(
+    Backend,
+    Option<std::sync::Arc<writable::SqliteFile>>,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+);
 
 #[derive(Clone)]
 enum Backend {
@@ -111,6 +115,13 @@ impl Db {
                 "the database is read-only (transaction_read_only is on)".into(),
             )))
         }
+    }
+
+    /// How many statements have been run on this pool: each is a round trip to the database
+    /// (through a pooler without prepared statements, one that cannot be written out with its
+    /// values takes a transaction of its own, so more).
+    pub fn statements(&self) -> u64 {
+        self.2.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The connections of the pool.

@@ -25,6 +25,7 @@ impl Db {
         on_sea_orm: impl AsyncFnOnce(&DatabaseConnection, S) -> Result<T, DbErr>,
         failed: fn(RuntimeErr) -> DbErr,
     ) -> Result<T, DbErr> {
+        self.2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match &self.0 {
             Backend::Postgres(pool) => pool
                 .run(async move |conn, sending| on_postgres(conn, statement, sending).await)

@@ -7,6 +7,7 @@
 //! The use cases and those rules live here; the statements that read posts are built in
 //! `query`, and title search, with its case folding, in `search`.
 
+mod claimed;
 mod query;
 mod search;
 
@@ -18,11 +19,13 @@ use sea_orm::{
 };
 
 use crate::Error;
+use crate::auth::Gate;
 use crate::db::memo::Memoized;
 use crate::domain::{PageSize, PostContent, PostTitle, SearchTerm, Skip};
 use crate::users::{User, now};
 use query::{GetPost, ListPage, Row, select_with_votes};
 
+pub use claimed::{create_as, delete_as, get_as, list_as, update_as};
 pub(crate) use query::visible;
 
 /// A post with its owner.
@@ -126,7 +129,22 @@ pub async fn list<C: ConnectionTrait>(
     viewer: i32,
     query: &ListQuery,
 ) -> Result<Page, Error> {
-    let statement = ListPage { viewer, query }.statement(db.get_database_backend());
+    fetch_page(db, viewer, query, None).await
+}
+
+/// [`list`], under `gate` if given: then no posts unless the gate holds.
+async fn fetch_page<C: ConnectionTrait>(
+    db: &C,
+    viewer: i32,
+    query: &ListQuery,
+    gate: Option<Gate>,
+) -> Result<Page, Error> {
+    let statement = ListPage {
+        viewer,
+        query,
+        gate,
+    }
+    .statement(db.get_database_backend());
     let rows = Row::find_by_statement(statement).all(db).await?;
     let mut posts: Vec<PostWithVotes> = rows.into_iter().map(PostWithVotes::from).collect();
     let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
@@ -189,7 +207,12 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: i32, id: i64) -> Result<Pos
     let Ok(key) = i32::try_from(id) else {
         return Err(Error::PostNotFound(id));
     };
-    let statement = GetPost { viewer, id: key }.statement(db.get_database_backend());
+    let statement = GetPost {
+        viewer,
+        id: key,
+        gate: None,
+    }
+    .statement(db.get_database_backend());
     Row::find_by_statement(statement)
         .one(db)
         .await?

@@ -13,6 +13,7 @@ use sea_orm::{
 
 use super::search::{by_like, title_contains, title_pattern};
 use super::{Keyset, ListQuery, Post, PostWithVotes, visible_to};
+use crate::auth::Gate;
 use crate::db::memo::{Memo, Memoized};
 use crate::users::User;
 
@@ -72,7 +73,8 @@ pub(super) fn select_with_votes(viewer: i32) -> Select<post::Entity> {
         .filter(visible_to(viewer))
 }
 
-/// [`super::list`]'s statement: one page of the posts `viewer` may see, newest first.
+/// [`super::list`]'s statement: one page of the posts `viewer` may see, newest first; under
+/// a [`Gate`], none unless the caller's session is alive.
 ///
 /// The page's ids are chosen first, in a sub-select, and only those rows are joined with
 /// their owners and have their votes counted: with the `LIMIT ... OFFSET` outside, PostgreSQL
@@ -80,13 +82,14 @@ pub(super) fn select_with_votes(viewer: i32) -> Select<post::Entity> {
 pub(super) struct ListPage<'a> {
     pub(super) viewer: i32,
     pub(super) query: &'a ListQuery,
+    pub(super) gate: Option<Gate>,
 }
 
 impl Memoized for ListPage<'_> {
     /// Without a search, with an ASCII one and with any other (see [`title_contains`]), each
-    /// by `skip`, after an older keyset and after a newer one.
+    /// by `skip`, after an older keyset and after a newer one; each with a gate and without.
     fn memo(&self) -> &'static Memo {
-        static LISTS: [Memo; 9] = [const { Memo::new() }; 9];
+        static LISTS: [Memo; 18] = [const { Memo::new() }; 18];
         let search = self.query.search.as_str();
         let by_search = if search.is_empty() {
             0
@@ -100,7 +103,7 @@ impl Memoized for ListPage<'_> {
             Some(Keyset::Older(_)) => 1,
             Some(Keyset::Newer(_)) => 2,
         };
-        &LISTS[by_search * 3 + by_keyset]
+        &LISTS[usize::from(self.gate.is_some()) * 9 + by_search * 3 + by_keyset]
     }
 
     /// One row more than the page, to tell whether the list goes on; a newer keyset's page
@@ -133,14 +136,16 @@ impl Memoized for ListPage<'_> {
         if query.keyset.is_none() {
             page.offset(query.skip.get());
         }
-        select_with_votes(viewer)
-            .filter(Expr::col(id).in_subquery(page))
-            .order_by_desc(post::Column::Id)
-            .into_query()
+        let mut select = select_with_votes(viewer).filter(Expr::col(id).in_subquery(page));
+        if let Some(gate) = self.gate {
+            select = select.filter(gate.condition());
+        }
+        select.order_by_desc(post::Column::Id).into_query()
     }
 
     /// The outer visibility, the page's visibility, search and boundary, then the page's
-    /// bounds. Guarded by `posts::query::tests::the_memoized_lists_are_the_built_ones`.
+    /// bounds, then the gate's. Guarded by
+    /// `posts::query::tests::the_memoized_lists_are_the_built_ones`.
     fn values(&self, backend: DbBackend) -> Vec<Value> {
         let (viewer, search) = (self.viewer, self.query.search.as_str());
         let mut values = Vec::with_capacity(8);
@@ -159,33 +164,43 @@ impl Memoized for ListPage<'_> {
                 ]);
             }
         }
+        if let Some(gate) = self.gate {
+            values.extend(gate.values());
+        }
         values
     }
 }
 
 /// [`super::get`]'s statement: post `id` if `viewer` may see it, with its owner and vote
-/// count.
+/// count; under a [`Gate`], none unless the caller's session is alive.
 pub(super) struct GetPost {
     pub(super) viewer: i32,
     pub(super) id: i32,
+    pub(super) gate: Option<Gate>,
 }
 
 impl Memoized for GetPost {
     fn memo(&self) -> &'static Memo {
-        static MEMO: Memo = Memo::new();
-        &MEMO
+        static MEMOS: [Memo; 2] = [const { Memo::new() }; 2];
+        &MEMOS[usize::from(self.gate.is_some())]
     }
 
     fn build(&self, _: DbBackend) -> SelectStatement {
-        select_with_votes(self.viewer)
-            .filter(post::Column::Id.eq(self.id))
-            .limit(1)
-            .into_query()
+        let mut select = select_with_votes(self.viewer).filter(post::Column::Id.eq(self.id));
+        if let Some(gate) = self.gate {
+            select = select.filter(gate.condition());
+        }
+        select.limit(1).into_query()
     }
 
     /// Guarded by `posts::query::tests::the_memoized_post_lookup_is_the_built_one`.
     fn values(&self, _: DbBackend) -> Vec<Value> {
-        vec![true.into(), self.viewer.into(), self.id.into(), 1u64.into()]
+        let mut values = vec![true.into(), self.viewer.into(), self.id.into()];
+        if let Some(gate) = self.gate {
+            values.extend(gate.values());
+        }
+        values.push(1u64.into());
+        values
     }
 }
 
@@ -202,6 +217,7 @@ pub(crate) fn visible(viewer: i32, id: i32) -> SelectStatement {
 #[cfg(test)]
 mod tests {
     use super::{GetPost, Keyset, ListPage, ListQuery};
+    use crate::auth::{Claimed, Verified};
     use crate::db::memo::assert_memoized;
     use crate::domain::{PageSize, SearchTerm, Skip};
 
@@ -229,10 +245,18 @@ mod tests {
                 query(3, 0, "É", keyset[1]),
             ]);
         }
-        let pages: Vec<_> = queries
-            .iter()
-            .zip([7, 8].into_iter().cycle())
-            .map(|(query, viewer)| ListPage { viewer, query })
+        let pages: Vec<_> = [None, gate(7, 3), gate(8, 4)]
+            .into_iter()
+            .flat_map(|gate| {
+                queries
+                    .iter()
+                    .zip([7, 8].into_iter().cycle())
+                    .map(move |(query, viewer)| ListPage {
+                        viewer,
+                        query,
+                        gate,
+                    })
+            })
             .collect();
         assert_memoized(&pages.iter().map(|p| p as _).collect::<Vec<_>>());
     }
@@ -240,8 +264,36 @@ mod tests {
     #[test]
     fn the_memoized_post_lookup_is_the_built_one() {
         assert_memoized(&[
-            &GetPost { viewer: 7, id: 42 },
-            &GetPost { viewer: 8, id: 1 },
+            &GetPost {
+                viewer: 7,
+                id: 42,
+                gate: None,
+            },
+            &GetPost {
+                viewer: 8,
+                id: 1,
+                gate: None,
+            },
+            &GetPost {
+                viewer: 7,
+                id: 42,
+                gate: gate(7, 3),
+            },
+            &GetPost {
+                viewer: 8,
+                id: 1,
+                gate: gate(8, 9),
+            },
         ]);
+    }
+
+    fn gate(user_id: i64, session_id: i64) -> Option<crate::auth::Gate> {
+        Claimed::try_from(Verified {
+            user_id,
+            session_id: Some(session_id),
+            issued_at: 0,
+        })
+        .ok()
+        .and_then(|c| c.gate())
     }
 }

@@ -78,7 +78,7 @@ async fn a_client_request_id_is_kept_and_an_unusable_one_replaced() {
 }
 
 /// The value of the sample `name{labels}` in a Prometheus text exposition.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .find_map(|line| {

@@ -1,0 +1,251 @@
+//! The post routes' use cases run for a [`Claimed`] caller: the caller's check rides in the
+//! statement that does the work (its [`Gate`](crate::auth::Gate)), so the request is one round
+//! trip. Only a statement that comes back empty asks the database who the caller is
+//! ([`confirm`]): that tells a caller who may no longer act (`InvalidToken`, a 401) from the
+//! work's own empty answer. A token minted the course's way has no gate (its revocation time
+//! is compared in Rust): it is confirmed first, then the work is done, as before.
+//!
+//! An empty answer under a gate with the caller confirmed afterwards is the work's own: a
+//! session that was alive at the confirmation was alive at the statement too (a session that
+//! ends is deleted, and ids are never reused).
+
+use entity::{post, user, vote};
+use sea_orm::sea_query::{
+    Expr, ExprTrait, Query, ReturningClause, SelectStatement, SubQueryStatement,
+};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use super::query::{GetPost, Row};
+use super::{
+    ListQuery, NewPost, Page, Post, PostChanges, PostWithVotes, create, delete, fetch_page, get,
+    update, why_not_mine,
+};
+use crate::Error;
+use crate::auth::{Claimed, confirm};
+use crate::db::memo::Memoized;
+use crate::users::{User, now};
+use sea_orm::FromQueryResult;
+
+/// [`get`](super::get) for `who`: one statement when the post is there.
+///
+/// # Errors
+/// `InvalidToken` (the caller may no longer act), then `PostNotFound`.
+pub async fn get_as<C: ConnectionTrait>(
+    db: &C,
+    who: &Claimed,
+    id: i64,
+) -> Result<PostWithVotes, Error> {
+    if let (Some(gate), Ok(key)) = (who.gate(), i32::try_from(id)) {
+        let statement = GetPost {
+            viewer: who.user_id,
+            id: key,
+            gate: Some(gate),
+        }
+        .statement(db.get_database_backend());
+        if let Some(row) = Row::find_by_statement(statement).one(db).await? {
+            return Ok(row.into());
+        }
+        confirm(db, who).await?;
+        return Err(Error::PostNotFound(id));
+    }
+    let caller = confirm(db, who).await?;
+    get(db, caller.user.id, id).await
+}
+
+/// [`list`](super::list) for `who`: one statement when the page has posts.
+///
+/// # Errors
+/// `InvalidToken` (the caller may no longer act); database errors.
+pub async fn list_as<C: ConnectionTrait>(
+    db: &C,
+    who: &Claimed,
+    query: &ListQuery,
+) -> Result<Page, Error> {
+    if let Some(gate) = who.gate() {
+        let page = fetch_page(db, who.user_id, query, Some(gate)).await?;
+        if page.posts.is_empty() {
+            confirm(db, who).await?;
+        }
+        return Ok(page);
+    }
+    let caller = confirm(db, who).await?;
+    fetch_page(db, caller.user.id, query, None).await
+}
+
+/// [`create`](super::create) for `who`: one `INSERT ... SELECT ... WHERE <gate> RETURNING`,
+/// which also answers the owner's email and creation time.
+///
+/// # Errors
+/// `InvalidToken` (the caller may no longer act); database errors.
+pub async fn create_as<C: ConnectionTrait>(
+    db: &C,
+    who: &Claimed,
+    new: NewPost,
+) -> Result<Post, Error> {
+    let Some(gate) = who.gate() else {
+        let caller = confirm(db, who).await?;
+        return create(db, &caller.user, new).await;
+    };
+    let values = Query::select()
+        .exprs([
+            Expr::val(new.title.into_inner()),
+            Expr::val(new.content.into_inner()),
+            Expr::val(new.published),
+            Expr::val(now()),
+            Expr::val(who.user_id),
+        ])
+        .and_where(gate.condition())
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(post::Entity)
+        .columns([
+            post::Column::Title,
+            post::Column::Content,
+            post::Column::Published,
+            post::Column::CreatedAt,
+            post::Column::OwnerId,
+        ])
+        .select_from(values)
+        .map_err(|e| Error::Internal(format!("post insert: {e}")))?
+        .returning(returning(false))
+        .to_owned();
+    match db.query_one(&insert).await? {
+        Some(row) => Ok(returned(&row)?),
+        None => {
+            confirm(db, who).await?;
+            Err(Error::Internal(
+                "a post insert under a live session inserted nothing".into(),
+            ))
+        }
+    }
+}
+
+/// [`update`](super::update) for `who`, without a condition on the post's current state:
+/// one `UPDATE ... WHERE id = ? AND owner_id = ? AND <gate> RETURNING`, which also answers
+/// the owner and the vote count, so that the post's tag needs no other statement. Changing
+/// nothing (`{}`) reads the post the way [`update`](super::update) does, after confirming the
+/// caller.
+///
+/// # Errors
+/// `InvalidToken` (the caller may no longer act), then `PostNotFound` (missing, or someone
+/// else's draft), then `Forbidden` (someone else's).
+pub async fn update_as<C: ConnectionTrait>(
+    db: &C,
+    who: &Claimed,
+    id: i64,
+    changes: PostChanges,
+) -> Result<PostWithVotes, Error> {
+    let mut set: Vec<(post::Column, Expr)> = Vec::with_capacity(3);
+    if let Some(title) = changes.title.clone() {
+        set.push((post::Column::Title, Expr::val(title.into_inner())));
+    }
+    if let Some(content) = changes.content.clone() {
+        set.push((post::Column::Content, Expr::val(content.into_inner())));
+    }
+    if let Some(published) = changes.published {
+        set.push((post::Column::Published, Expr::val(published)));
+    }
+    let (Some(gate), Ok(key), false) = (who.gate(), i32::try_from(id), set.is_empty()) else {
+        let caller = confirm(db, who).await?;
+        update(db, &caller.user, id, changes).await?;
+        return get(db, caller.user.id, id).await;
+    };
+    let statement = Query::update()
+        .table(post::Entity)
+        .values(set)
+        .and_where(Expr::col((post::Entity, post::Column::Id)).eq(key))
+        .and_where(Expr::col((post::Entity, post::Column::OwnerId)).eq(who.user_id))
+        .and_where(gate.condition())
+        .returning(returning(true))
+        .to_owned();
+    if let Some(row) = db.query_one(&statement).await? {
+        return Ok(PostWithVotes {
+            post: returned(&row)?,
+            votes: row.try_get_by_index(8)?,
+        });
+    }
+    confirm(db, who).await?;
+    Err(why_not_mine(db, who.user_id, id).await?)
+}
+
+/// [`delete`](super::delete) for `who`, without a condition on the post's current state: one
+/// `DELETE ... WHERE id = ? AND owner_id = ? AND <gate>`.
+///
+/// # Errors
+/// As [`update_as`].
+pub async fn delete_as<C: ConnectionTrait>(db: &C, who: &Claimed, id: i64) -> Result<(), Error> {
+    let (Some(gate), Ok(key)) = (who.gate(), i32::try_from(id)) else {
+        let caller = confirm(db, who).await?;
+        return delete(db, &caller.user, id).await;
+    };
+    let statement = Query::delete()
+        .from_table(post::Entity)
+        .and_where(Expr::col((post::Entity, post::Column::Id)).eq(key))
+        .and_where(Expr::col((post::Entity, post::Column::OwnerId)).eq(who.user_id))
+        .and_where(gate.condition())
+        .to_owned();
+    if db.execute(&statement).await?.rows_affected() == 1 {
+        return Ok(());
+    }
+    confirm(db, who).await?;
+    Err(why_not_mine(db, who.user_id, id).await?)
+}
+
+/// What a write of a post answers, in [`returned`]'s order: the post's columns, its owner's
+/// email and creation time, and with `votes` its vote count.
+fn returning(votes: bool) -> ReturningClause {
+    let sub = |select: SelectStatement| {
+        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
+    };
+    let mut exprs = vec![
+        Expr::col((post::Entity, post::Column::Id)),
+        Expr::col((post::Entity, post::Column::Title)),
+        Expr::col((post::Entity, post::Column::Content)),
+        Expr::col((post::Entity, post::Column::Published)),
+        Expr::col((post::Entity, post::Column::CreatedAt)),
+        Expr::col((post::Entity, post::Column::OwnerId)),
+        sub(owner(user::Column::Email)),
+        sub(owner(user::Column::CreatedAt)),
+    ];
+    if votes {
+        exprs.push(sub(Query::select()
+            .expr(Expr::col((vote::Entity, vote::Column::PostId)).count())
+            .from(vote::Entity)
+            .and_where(
+                Expr::col((vote::Entity, vote::Column::PostId))
+                    .equals((post::Entity, post::Column::Id)),
+            )
+            .to_owned()));
+    }
+    Query::returning().exprs(exprs)
+}
+
+/// `SELECT <column> FROM users WHERE users.id = posts.owner_id`: the written post's owner's.
+fn owner(column: user::Column) -> SelectStatement {
+    Query::select()
+        .column((user::Entity, column))
+        .from(user::Entity)
+        .and_where(
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((post::Entity, post::Column::OwnerId)),
+        )
+        .to_owned()
+}
+
+/// A post from [`returning`]'s row.
+fn returned(row: &QueryResult) -> Result<Post, sea_orm::DbErr> {
+    let owner_id: i32 = row.try_get_by_index(5)?;
+    Ok(Post {
+        id: row.try_get_by_index(0)?,
+        title: row.try_get_by_index(1)?,
+        content: row.try_get_by_index(2)?,
+        published: row.try_get_by_index(3)?,
+        created_at: row.try_get_by_index(4)?,
+        owner_id,
+        owner: User {
+            id: owner_id,
+            email: row.try_get_by_index(6)?,
+            created_at: row.try_get_by_index(7)?,
+        },
+    })
+}
