@@ -133,12 +133,20 @@ async fn metrics_count_requests_by_route_pattern_and_status() {
         &[("endpoint", "/posts/{id}"), ("status", "404")],
     );
     assert_eq!(latency, Some(3.0), "{text}");
-    // The pool: the test's requests are over, so every open connection is idle.
-    let idle = sample(&text, "api_db_pool_connections", &[("state", "idle")]);
-    let in_use = sample(&text, "api_db_pool_connections", &[("state", "in_use")]);
-    assert!(idle.is_some_and(|n| n >= 1.0), "{text}");
-    assert_eq!(in_use, Some(0.0), "{text}");
     assert!(sample(&text, "api_db_pool_max_connections", &[]).is_some_and(|n| n >= 1.0));
+    // The pool: the test's requests are over, so every open connection is soon idle (sqlx
+    // gives a SQLite connection back to its pool in a task of its own, after the response).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let text = app.get("/metrics", None).await.text().await.unwrap();
+        let idle = sample(&text, "api_db_pool_connections", &[("state", "idle")]);
+        let in_use = sample(&text, "api_db_pool_connections", &[("state", "in_use")]);
+        if idle.is_some_and(|n| n >= 1.0) && in_use == Some(0.0) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// Several workers (PostgreSQL: a pool each; SQLite: one shared pool) never hold more
