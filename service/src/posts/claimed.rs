@@ -13,7 +13,7 @@ use entity::{post, user, vote};
 use sea_orm::sea_query::{
     Expr, ExprTrait, Query, ReturningClause, SelectStatement, SubQueryStatement,
 };
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
 
 use super::query::{GetPost, Row};
 use super::{
@@ -24,7 +24,6 @@ use crate::Error;
 use crate::auth::{Claimed, confirm};
 use crate::db::memo::Memoized;
 use crate::users::{User, now};
-use sea_orm::FromQueryResult;
 
 /// [`get`](super::get) for `who`: one statement when the post is there.
 ///
