@@ -11,7 +11,7 @@ use std::{
 use actix_codec::{Framed, FramedParts};
 use actix_service::Service;
 use bitflags::bitflags;
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut}; // PATCHED(posts-api): `Bytes`
 use futures_core::ready;
 use pin_project_lite::pin_project;
 use tokio::{
@@ -28,10 +28,12 @@ use super::{
     timer::TimerState,
     Message, MessageType,
 };
+// PATCHED(posts-api): `header::{...}`, for the JSON error bodies.
 use crate::{
     body::{BodySize, BoxBody, MessageBody},
     config::ServiceConfig,
     error::{DispatchError, ParseError, PayloadError},
+    header::{HeaderValue, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS},
     service::HttpFlow,
     ConnectionType, Error, Extensions, HttpMessage, OnConnectData, Request, Response, StatusCode,
 };
@@ -347,6 +349,8 @@ where
         }
     }
 
+    // PATCHED(posts-api): no caller left (see the `ParseError::Io` arm of `poll_request`).
+    #[allow(dead_code)]
     fn client_disconnected(self: Pin<&mut Self>) {
         let this = self.project();
 
@@ -595,6 +599,38 @@ where
             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
     }
 
+    // PATCHED(posts-api): the answers this dispatcher makes by itself (400 for a malformed
+    // request head, 431 for one too large, 408 for one not received in time, 500 for its own
+    // faults) carry the posts API's JSON error body, `{"detail": ...}`, where upstream sends an
+    // empty body. Head and body are written whole, here: after the 408 the connection shuts
+    // down at once, so nothing would poll a body left in `State::SendErrorPayload`. The
+    // connection is closed after each of these answers, and the answer says so; like every
+    // answer of the API it has `X-Content-Type-Options: nosniff`.
+    fn send_json_error_response(
+        mut self: Pin<&mut Self>,
+        mut res: Response<()>,
+    ) -> Result<(), DispatchError> {
+        let body = Bytes::from_static(posts_api_error_body(res.status()));
+        res.head_mut().set_connection_type(ConnectionType::Close);
+        res.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res.headers_mut()
+            .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+
+        let mut this = self.as_mut().project();
+        let size = BodySize::Sized(body.len() as u64);
+        this.codec
+            .encode(Message::Item((res, size)), this.write_buf)?;
+        this.codec
+            .encode(Message::Chunk(Some(body)), this.write_buf)?;
+        this.codec.encode(Message::Chunk(None), this.write_buf)?;
+
+        this.flags.insert(Flags::FINISHED);
+        this.state.set(State::None);
+
+        Ok(())
+    }
+
     fn poll_response(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -631,10 +667,9 @@ where
 
                     // handle error message
                     Some(DispatcherMessage::Error(res)) => {
-                        // send_response would update InnerDispatcher state to SendPayload or None
-                        // (If response body is empty)
-                        // continue loop to poll it
-                        self.as_mut().send_error_response(res, BoxBody::new(()))?;
+                        // PATCHED(posts-api): with the JSON body (upstream:
+                        // `self.as_mut().send_error_response(res, BoxBody::new(()))?;`).
+                        self.as_mut().send_json_error_response(res)?;
                     }
 
                     // return with upgrade request and poll it exclusively
@@ -1011,11 +1046,22 @@ where
                 // break and wait for more read
                 Ok(None) => break,
 
+                // PATCHED(posts-api): `Codec::decode` reads no socket, so an I/O error from it
+                // is a malformed request body (broken chunked framing), not a client gone
+                // away. Upstream called `client_disconnected()`, which also marks the write
+                // half gone: the connection was dropped at the end of this poll, and the
+                // request got no answer unless its service had finished within the same poll.
+                // Here the payload fails (the service sees the error and answers 400), reading
+                // stops, and the connection closes once that answer is written.
                 Err(ParseError::Io(err)) => {
-                    trace!("I/O error: {}", &err);
-                    self.as_mut().client_disconnected();
-                    this = self.as_mut().project();
-                    *this.error = Some(DispatchError::Io(err));
+                    trace!("malformed request payload: {}", &err);
+
+                    if let Some(mut payload) = this.payload.take() {
+                        payload.set_error(PayloadError::EncodingCorrupted);
+                    }
+
+                    this.flags.insert(Flags::READ_DISCONNECT);
+                    *this.error = Some(ParseError::Io(err).into());
                     break;
                 }
 
@@ -1073,12 +1119,17 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                // PATCHED(posts-api): with the JSON body (upstream:
+                // `send_error_response(Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
+                // BoxBody::new(()))`), and once: the timer is cleared, so a poll while the
+                // answer is still being flushed does not queue a second 408.
+                let _ = self
+                    .as_mut()
+                    .send_json_error_response(Response::with_body(StatusCode::REQUEST_TIMEOUT, ()));
 
-                self.project().flags.insert(Flags::SHUTDOWN);
+                let this = self.project();
+                this.head_timer.clear(line!());
+                this.flags.insert(Flags::SHUTDOWN);
             }
         };
 
@@ -1501,6 +1552,17 @@ where
                 poll
             }
         }
+    }
+}
+
+// PATCHED(posts-api): the `detail` of each answer the dispatcher makes by itself, worded as
+// the posts API's own error bodies are (its docs/API.md lists them).
+fn posts_api_error_body(status: StatusCode) -> &'static [u8] {
+    match status {
+        StatusCode::BAD_REQUEST => br#"{"detail":"malformed request"}"#,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => br#"{"detail":"request headers too large"}"#,
+        StatusCode::REQUEST_TIMEOUT => br#"{"detail":"request timeout"}"#,
+        _ => br#"{"detail":"internal server error"}"#,
     }
 }
 
