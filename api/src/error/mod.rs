@@ -199,8 +199,9 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
-            // The rest of the body may still be on its way: the connection cannot be reused.
-            ApiError::BodyTimeout => {
+            // The rest of the body may still be on its way, or (a broken chunked encoding) where
+            // it ends is lost: the connection cannot be reused, and actix-http closes it.
+            ApiError::BodyTimeout | ApiError::BadPayload => {
                 res.force_close();
             }
             ApiError::Service(service::Error::TooManyAttempts {

@@ -22,6 +22,7 @@ mod migrations;
 mod operations;
 mod pooler;
 mod posts;
+mod protocol;
 mod round_trips;
 mod security;
 mod sessions;
