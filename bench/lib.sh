@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/run.sh and bench/scale.sh (sourced, not run): installing wrk, building the
 # server, and starting and stopping it. Expects ROOT (the checkout), OUT (the results folder)
 # and, for start_server, DATABASE_URL, PORT and BASE.
@@ -52,4 +53,12 @@ start_server() {
 # Stops the server gracefully, if one was started.
 stop_server() {
   [ -n "${SERVER_PID:-}" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# bench/sqlite-ceiling, the SQLite ceiling's program (its own Cargo project, outside the root
+# workspace, built in release mode into its own target folder); sets SQLITE_CEILING.
+build_sqlite_ceiling() {
+  echo "building bench/sqlite-ceiling (release)" >&2
+  cargo build --release -q --manifest-path "$ROOT/bench/sqlite-ceiling/Cargo.toml"
+  SQLITE_CEILING="$ROOT/bench/sqlite-ceiling/target/release/sqlite-ceiling"
 }
