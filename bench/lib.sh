@@ -47,11 +47,13 @@ start_server() {
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
     sleep 0.01
   done
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   STARTUP_MS=$(python3 -c "import time; print(round((time.time() - $started) * 1000))")
 }
 
 # Stops the server gracefully, if one was started.
 stop_server() {
+  # shellcheck disable=SC2015 # whichever step fails, stopping goes on
   [ -n "${SERVER_PID:-}" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
 }
 
@@ -60,5 +62,6 @@ stop_server() {
 build_sqlite_ceiling() {
   echo "building bench/sqlite-ceiling (release)" >&2
   cargo build --release -q --manifest-path "$ROOT/bench/sqlite-ceiling/Cargo.toml"
+  # shellcheck disable=SC2034 # read by run.sh
   SQLITE_CEILING="$ROOT/bench/sqlite-ceiling/target/release/sqlite-ceiling"
 }

@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
     --no-sweep) SWEEP=0 ;;
     --no-pgbench|--no-ceiling) PGBENCH=0 ;;
     --compare) COMPARE=$2; shift ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
