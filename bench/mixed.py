@@ -45,8 +45,9 @@ def plan(a):
     base, rate = a.base.rstrip("/"), a.rate
     lines = []
 
-    def proc(name, kind, r, conns, token, url, body=None):
+    def proc(name, kind, r, token, url, body=None):
         out = os.path.join(a.dir, name)
+        conns = max(2, math.ceil(r * a.in_flight))
         cmd = {"name": name, "kind": kind, "rate": r, "connections": conns, "token": token,
                "url": url, "body": body, "json": out + ".json", "db": out + ".db"}
         lines.append(cmd)
@@ -60,22 +61,22 @@ def plan(a):
         path = os.path.join(a.dir, f"{kind}.urls")
         with open(path, "w") as f:
             f.write("\n".join(make() for _ in range(10000)) + "\n")
-        proc(kind, kind, rate * weights[kind] / 100, a.read_conns, users[i % len(users)]["token"], path)
+        proc(kind, kind, rate * weights[kind] / 100, users[i % len(users)]["token"], path)
     if weights.get("create", 0) > 0:
         path = os.path.join(a.dir, "create.bodies")
         with open(path, "w") as f:
             for j in range(10000):
                 f.write(json.dumps({"title": f"mix {a.seed} {j}", "content": "load test body"}) + "\n")
-        proc("create", "create", rate * weights["create"] / 100, a.write_conns,
-             users[3 % len(users)]["token"], f"{base}/posts/", path)
+        proc("create", "create", rate * weights["create"] / 100, users[3 % len(users)]["token"],
+             f"{base}/posts/", path)
     if weights.get("vote", 0) > 0:
         for u in users:
             path = os.path.join(a.dir, f"vote-{u['id']}.bodies")
             with open(path, "w") as f:
                 for p in posts:
                     f.write(json.dumps({"post_id": p, "dir": 0 if (u["id"], p) in voted else 1}) + "\n")
-            proc(f"vote-{u['id']}", "vote", rate * weights["vote"] / 100 / len(users), a.vote_conns,
-                 u["token"], f"{base}/vote/", path)
+            proc(f"vote-{u['id']}", "vote", rate * weights["vote"] / 100 / len(users), u["token"],
+                 f"{base}/vote/", path)
     with open(os.path.join(a.dir, "plan.json"), "w") as f:
         json.dump(lines, f, indent=1)
     # One line per process for the shell: the arguments after oha's common ones.
@@ -215,9 +216,9 @@ def main():
     pl.add_argument("--dir", required=True)
     pl.add_argument("--rate", type=float, required=True)
     pl.add_argument("--mix", required=True)
-    pl.add_argument("--read-conns", type=int, default=16)
-    pl.add_argument("--write-conns", type=int, default=4)
-    pl.add_argument("--vote-conns", type=int, default=2)
+    pl.add_argument("--in-flight", type=float, default=0.1,
+                    help="connections per process: its rate times this many seconds (at least 2), "
+                    "so that requests find a free connection unless answers take longer on average")
     pl.add_argument("--seed", type=int, default=1)
     m = sub.add_parser("merge")
     m.add_argument("--dir", required=True)
