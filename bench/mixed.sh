@@ -10,7 +10,8 @@
 #
 #   bench/run.sh --mixed [--sqlite] [--users 20] [--posts 10000] [--votes 1000]
 #                [--duration 10] [--warmup 3] [--connections 16] [--rates "50 90"]
-#                [--mix "s1=26.67 s2=26.67 s3=26.66 vote=15 create=5"]
+#                [--mix "s1=26.67 s2=26.67 s3=26.66 vote=15 create=5"] [--in-flight 0.1]
+#   --in-flight S: each oha process gets its rate × S connections (at least 2).
 #
 # oha (OHA_VERSION, 1.16.0) is installed from crates.io into bench/.tools/ (git-ignored) when
 # missing. Writes bench/results/<stamp>-mixed-<db>/results.md. SERVER_BIN=path as for run.sh.
@@ -20,7 +21,7 @@ ROOT=$PWD
 DB=postgres
 USERS=20 POSTS=10000 VOTES=1000
 DURATION=10 WARMUP=3 CONNS=16 THREADS=2
-RATES="50 90"
+RATES="50 90" IN_FLIGHT=0.1
 MIX="s1=26.67 s2=26.67 s3=26.66 vote=15 create=5"
 PG_HOST=127.0.0.1 PG_PORT=5432 PG_USER=postgres
 OHA_VERSION=${OHA_VERSION:-1.16.0}
@@ -36,7 +37,8 @@ while [ $# -gt 0 ]; do
     --connections) CONNS=$2; shift ;;
     --rates) RATES=$2; shift ;;
     --mix) MIX=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --in-flight) IN_FLIGHT=$2; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -131,7 +133,7 @@ for pct in $RATES; do
   current_votes > "$dir/votes.txt"
   rate=$(python3 -c "print(float('$MAX') * $pct / 100)")
   mapfile -t PROCS < <(python3 "$ROOT/bench/mixed.py" plan --data "$OUT/data.json" \
-    --votes "$dir/votes.txt" --base "$BASE" --dir "$dir" --rate "$rate" --mix "$MIX" --seed "$pct")
+    --votes "$dir/votes.txt" --base "$BASE" --dir "$dir" --rate "$rate" --mix "$MIX" --in-flight "$IN_FLIGHT" --seed "$pct")
   before=$(cpu_ticks)
   OHA_PIDS=()
   for line in "${PROCS[@]}"; do
