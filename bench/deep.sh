@@ -28,6 +28,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# shellcheck disable=SC2015 # the message is for either test failing
 [ "$DEPTH" -ge 10 ] && [ "$DEPTH" -lt "$POSTS" ] || { echo "--depth must be 10..posts-1" >&2; exit 2; }
 
 source "$ROOT/bench/lib.sh"

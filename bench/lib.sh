@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by bench/run.sh and bench/scale.sh (sourced, not run): installing wrk, building the
 # server, and starting and stopping it. Expects ROOT (the checkout), OUT (the results folder)
 # and, for start_server, DATABASE_URL, PORT and BASE.
@@ -46,10 +47,21 @@ start_server() {
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
     sleep 0.01
   done
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   STARTUP_MS=$(python3 -c "import time; print(round((time.time() - $started) * 1000))")
 }
 
 # Stops the server gracefully, if one was started.
 stop_server() {
+  # shellcheck disable=SC2015 # whichever step fails, stopping goes on
   [ -n "${SERVER_PID:-}" ] && kill -TERM "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+}
+
+# bench/sqlite-ceiling, the SQLite ceiling's program (its own Cargo project, outside the root
+# workspace, built in release mode into its own target folder); sets SQLITE_CEILING.
+build_sqlite_ceiling() {
+  echo "building bench/sqlite-ceiling (release)" >&2
+  cargo build --release -q --manifest-path "$ROOT/bench/sqlite-ceiling/Cargo.toml"
+  # shellcheck disable=SC2034 # read by run.sh
+  SQLITE_CEILING="$ROOT/bench/sqlite-ceiling/target/release/sqlite-ceiling"
 }

@@ -34,10 +34,16 @@ def main():
     p = argparse.ArgumentParser()
     for arg in ["--dir", "--db", "--startup-ms", "--idle-rss-kb", "--connections", "--duration", "--sizes"]:
         p.add_argument(arg, required=True)
+    p.add_argument("--ceiling-connections", default="10",
+                   help="the SQLite ceiling's connections (the server's pool)")
     p.add_argument("--compare", help="the URL of the server the same scenarios also ran against")
     a = p.parse_args()
     results = lines(os.path.join(a.dir, "results.jsonl"))
-    ceiling = {c["scenario"]: c["tps"] for c in lines(os.path.join(a.dir, "ceiling.jsonl"))}
+    ceilings = lines(os.path.join(a.dir, "ceiling.jsonl"))
+    # A scenario's own ceiling (its own SQL's), and the further ones (e.g. s1_post_only).
+    ceiling = {c["scenario"]: c["tps"] for c in ceilings if c.get("ceiling", c["scenario"]) == c["scenario"]}
+    extra = [c for c in ceilings if c.get("ceiling", c["scenario"]) != c["scenario"]]
+    tool = "pgbench" if a.db == "postgres" else "sqlite-ceiling"
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                          capture_output=True, text=True).stdout.strip()
     try:
@@ -55,9 +61,15 @@ def main():
              "a second for a CPU; see the README)." if autogroup == "on" else ".")
           + " p50 and p99 are the answers' own latencies; wrk's p99 is corrected for coordinated "
           "omission, counting one long wait as all the requests its connection would have sent "
-          "meanwhile, so a single stall moves it.")
+          "meanwhile, so a single stall moves it. "
+          + ("The ceiling is pgbench running the statements the server sends (bench/pgbench/), "
+             f"prepared, {a.connections} clients."
+             if a.db == "postgres" else
+             "The ceiling is bench/sqlite-ceiling running the statements the server sends "
+             "(bench/sqlite/) straight against the same file, prepared, with as many connections "
+             f"as the server's pool ({a.ceiling_connections})."))
     print()
-    print("| scenario | conns | req/s | p50 ms | p99 ms | wrk's p99 ms | non-2xx | socket errors | CPU ms/req | peak RSS MB | pgbench tps | API ÷ ceiling |")
+    print(f"| scenario | conns | req/s | p50 ms | p99 ms | wrk's p99 ms | non-2xx | socket errors | CPU ms/req | peak RSS MB | {tool} tps | API ÷ ceiling |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         errors = r["errors_connect"] + r["errors_read"] + r["errors_write"] + r["errors_timeout"]
@@ -66,6 +78,19 @@ def main():
         print(f"| {NAMES.get(r['scenario'], r['scenario'])} | {r['connections']} | {r['rps']:.0f} | "
               f"{ms(r, 50):.2f} | {ms(r, 99):.2f} | {r['p99_us'] / 1000:.2f} | {r['non2xx']} | {errors} | "
               f"{r['cpu_ms_per_req']:.3f} | {r['peak_rss_mb']:.1f} | {f'{tps:.0f}' if tps else ''} | {ratio} |")
+    if extra:
+        print()
+    for c in extra:
+        r = next((r for r in results if r["scenario"] == c["scenario"]
+                  and r["connections"] == int(a.connections)), None)
+        if not r or not c["tps"]:
+            continue
+        own = ceiling.get(c["scenario"])
+        print(f"- {NAMES.get(c['scenario'], c['scenario']).split(' ', 1)[0]} against the ceiling "
+              f"{c['ceiling']} ({tool}, {c['before']:.0f} and {c['after']:.0f} tps before and after "
+              f"its run): {r['rps']:.0f} ÷ {c['tps']:.0f} = {r['rps'] / c['tps']:.0%}"
+              + (f"; against its own SQL's ceiling: {r['rps']:.0f} ÷ {own:.0f} = {r['rps'] / own:.0%}."
+                 if own else "."))
     ones = [json.load(open(os.path.join(a.dir, f"one-login-{when}.json")))
             for when in ("before", "after") if os.path.exists(os.path.join(a.dir, f"one-login-{when}.json"))]
     if ones:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's benchmark: builds the server in release mode, starts it on PostgreSQL (or,
 # with --sqlite, on the embedded default), seeds it through the HTTP API, runs each scenario
-# with wrk after a warm-up, measures the database's own ceiling with pgbench for the same
-# SQL, and writes a Markdown table to bench/results/. Stops everything it started.
+# with wrk after a warm-up, measures the database's own ceiling for the same SQL (pgbench on
+# PostgreSQL, bench/sqlite-ceiling on SQLite), and writes a Markdown table to bench/results/.
+# Stops everything it started.
 #
 #   bench/run.sh [--sqlite] [--users N] [--posts N] [--votes N] [--duration S] [--warmup S]
 #                [--connections C] [--scenarios "s1 s2 ..."] [--sweep "64 256"] [--no-sweep]
@@ -10,11 +11,19 @@
 #   bench/run.sh --deep [--posts N] [--depth N] [...]: the deep-page measurement instead
 #   (bench/deep.sh): 1,000,000 posts inserted with SQL, a page 500,000 deep by skip and by
 #   cursor against the first page.
+#   bench/run.sh --instructions [--sqlite] [--requests N] [--scenarios "s1 s2 s4 s6"] [...]:
+#   the server's instructions per request under callgrind instead (bench/instructions.sh).
+#   bench/run.sh --mixed [--sqlite] [--rates "50 90"] [--duration S] [...]: the 80/15/5 mix,
+#   closed loop for its maximum, then at fixed arrival rates with oha (bench/mixed.sh).
 #   --compare URL: also seed the server already running at URL (another implementation of
 #   the same API, e.g. the FastAPI course's, on an empty database) and run each scenario
 #   against it right after ours, at the same connection count; the report adds "ours ÷ theirs".
 #   --sweep "64 256": S1 and S4 again at each of these connection counts, each right after a
 #   run of its own at C (the reference its throughput is compared with).
+#   --no-pgbench (or --no-ceiling): no ceilings, on either database.
+#   Ceilings: bench/pgbench/<scenario>.sql (or bench/sqlite/<scenario>.sql with --sqlite) is
+#   the scenario's own; bench/pgbench/<scenario>_<name>.sql files are further ceilings of the
+#   same scenario (s1_post_only.sql: the post alone, no token check), reported beside it.
 #   BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS, DATABASE_MAX_CONNECTIONS and
 #   DATABASE_PREPARED_STATEMENTS in the environment reach the server. SERVER_BIN=path measures
 #   that binary instead of building this checkout's. POOLER_PORT=P puts the server's
@@ -23,7 +32,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-case " $* " in *" --deep "*) exec bash "$ROOT/bench/deep.sh" "$@" ;; esac
+case " $* " in
+  *" --deep "*) exec bash "$ROOT/bench/deep.sh" "$@" ;;
+  *" --instructions "*) exec bash "$ROOT/bench/instructions.sh" "$@" ;;
+  *" --mixed "*) exec bash "$ROOT/bench/mixed.sh" "$@" ;;
+esac
 
 DB=postgres
 USERS=20 POSTS=1000 VOTES=1000
@@ -43,17 +56,19 @@ while [ $# -gt 0 ]; do
     --scenarios) SCENARIOS=$2; shift ;;
     --sweep) SWEEP_CONNS=$2; shift ;;
     --no-sweep) SWEEP=0 ;;
-    --no-pgbench) PGBENCH=0 ;;
+    --no-pgbench|--no-ceiling) PGBENCH=0 ;;
     --compare) COMPARE=$2; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 
+# shellcheck source=bench/lib.sh
 source "$ROOT/bench/lib.sh"
 ensure_wrk
 build_server
+if [ "$DB" = sqlite ] && [ "$PGBENCH" = 1 ]; then build_sqlite_ceiling; fi
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/$STAMP-$DB"
@@ -98,9 +113,13 @@ TICK=$(getconf CLK_TCK)
 echo "seeding: $USERS users, $POSTS posts, $VOTES votes" >&2
 seed() {
   python3 "$ROOT/bench/seed.py" --base "$1" --users "$USERS" --posts "$POSTS" --votes "$VOTES" \
-    --out "$2"
+    --out "$2" "${@:3}"
 }
-seed "$BASE" "$OUT/data.lua"
+seed "$BASE" "$OUT/data.lua" --json "$OUT/data.json"
+# The last seeded post: S6's ceilings vote on posts made after it (by S4 and its ceiling),
+# which the API's S6 never touches.
+SEEDED_MAX_POST=$(python3 -c 'import json, sys; print(max(p["id"] for p in json.load(open(sys.argv[1]))["posts"]))' \
+  "$OUT/data.json")
 if [ -n "$COMPARE" ]; then
   echo "seeding the server to compare with at $COMPARE" >&2
   seed "$COMPARE" "$OUT/compare-data.lua"
@@ -171,21 +190,49 @@ run_compared() {
 
 : > "$OUT/results.jsonl" "$OUT/ceiling.jsonl"
 
-# The database's ceiling: pgbench running the statements the server sends (bench/pgbench/),
-# prepared, with the same client count, on the same data. Half of it runs right before the
-# API's run of the same scenario and half right after, and the two are averaged: this
-# machine's speed drifts by tens of percent over a minute, and a ceiling measured at another
-# moment than the API would turn that drift into the ratio.
-has_ceiling() {
-  [ "$DB" = postgres ] && [ "$PGBENCH" = 1 ] && [ -f "$ROOT/bench/pgbench/$1.sql" ]
+# The database's ceiling: the statements the server sends, with nothing else to do, prepared,
+# on the same data: pgbench on PostgreSQL (bench/pgbench/, the same client count as wrk's
+# connections), bench/sqlite-ceiling on SQLite (bench/sqlite/, as many connections as the
+# server's pool). Half of it runs right before the API's run of the same scenario and half
+# right after, and the two are averaged: this machine's speed drifts by tens of percent over a
+# minute, and a ceiling measured at another moment than the API would turn that drift into
+# the ratio. A scenario's own ceiling is <scenario>.sql; <scenario>_<name>.sql are further
+# ones (s1_post_only: the post alone, without the token's check), measured the same way.
+TOOL_DIR=pgbench
+if [ "$DB" = sqlite ]; then TOOL_DIR=sqlite; fi
+ceilings() {
+  [ "$PGBENCH" = 1 ] || return 0
+  local f
+  for f in "$ROOT/bench/$TOOL_DIR/$1.sql" "$ROOT/bench/$TOOL_DIR/$1"_*.sql; do
+    if [ -f "$f" ]; then basename "$f" .sql; fi
+  done
 }
-pgbench_tps() {
-  local s=$1 secs=$2 max_post max_user
-  max_post=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM posts")
-  max_user=$("${PSQL[@]}" -d "$DBNAME" -Atc "SELECT max(id) FROM users")
-  PGSSLMODE=disable pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" \
-    -j "$THREADS" -T "$secs" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
-    -f "$ROOT/bench/pgbench/$s.sql" "$DBNAME" 2>/dev/null | awk '/^tps/ {print $3; exit}'
+sql_value() {
+  if [ "$DB" = postgres ]; then
+    "${PSQL[@]}" -d "$DBNAME" -Atc "$1"
+  else
+    python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' \
+      "$OUT/bench.db" "$1"
+  fi
+}
+ceiling_tps() {
+  local c=$1 secs=$2 max_post max_user
+  max_post=$(sql_value "SELECT max(id) FROM posts")
+  max_user=$(sql_value "SELECT max(id) FROM users")
+  # S6's ceilings vote on posts made after seeding: none without S4 before it.
+  if grep -q seeded_max_post "$ROOT/bench/$TOOL_DIR/$c.sql" && [ "$max_post" -le "$SEEDED_MAX_POST" ]; then
+    echo "$c: no post made after seeding (run s4 before it), no ceiling" >> "$OUT/ceiling.log"
+    return 0
+  fi
+  if [ "$DB" = postgres ]; then
+    PGSSLMODE=disable pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" \
+      -j "$THREADS" -T "$secs" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
+      -D seeded_max_post="$SEEDED_MAX_POST" -D phase=0 -f "$ROOT/bench/pgbench/$c.sql" "$DBNAME" 2>&1 | tee -a "$OUT/ceiling.log" | awk '/^tps/ {print $3; exit}'
+  else
+    "$SQLITE_CEILING" --db "$OUT/bench.db" --file "$ROOT/bench/sqlite/$c.sql" \
+      --connections "${DATABASE_MAX_CONNECTIONS:-10}" --duration "$secs" -D max_post="$max_post" \
+      -D max_user="$max_user" -D posts="$POSTS" -D seeded_max_post="$SEEDED_MAX_POST" 2>&1 | tee -a "$OUT/ceiling.log" | awk '/^tps/ {print $3; exit}'
+  fi
 }
 
 # The bound S7 and S8 are measured against: cores ÷ the time of one hash. One login at a time
@@ -202,14 +249,21 @@ BOUND=
 HALF=$(( (DURATION + 1) / 2 ))
 for s in $SCENARIOS; do
   case "$s" in s7|s8) if [ -z "$BOUND" ]; then one_login before; BOUND=1; fi ;; esac
-  if has_ceiling "$s"; then
-    before=$(pgbench_tps "$s" "$HALF")
+  mapfile -t CEIL < <(ceilings "$s")
+  if [ "${#CEIL[@]}" -gt 0 ]; then
+    # Before: the own ceiling first; after: in the reverse order, so that each ceiling's two
+    # halves are as far from the API's run as each other.
+    declare -A BEFORE=()
+    for c in "${CEIL[@]}"; do BEFORE[$c]=$(ceiling_tps "$c" "$HALF"); done
     run_scenario "$s" "$CONNS"
-    after=$(pgbench_tps "$s" "$HALF")
-    python3 -c "import json, sys; b, a = float(sys.argv[2] or 0), float(sys.argv[3] or 0); \
-print(json.dumps({'scenario': sys.argv[1], 'tps': (b + a) / 2, 'before': b, 'after': a}))" \
-      "$s" "$before" "$after" >> "$OUT/ceiling.jsonl"
-    echo "  $s ceiling (pgbench, before and after) done" >&2
+    for (( i = ${#CEIL[@]} - 1; i >= 0; i-- )); do
+      c=${CEIL[$i]}
+      after=$(ceiling_tps "$c" "$HALF")
+      python3 -c "import json, sys; b, a = float(sys.argv[3] or 0), float(sys.argv[4] or 0); \
+print(json.dumps({'scenario': sys.argv[1], 'ceiling': sys.argv[2], 'tps': (b + a) / 2, 'before': b, 'after': a}))" \
+        "$s" "$c" "${BEFORE[$c]}" "$after" >> "$OUT/ceiling.jsonl"
+    done
+    echo "  $s ceilings (${CEIL[*]}, before and after) done" >&2
   else
     run_scenario "$s" "$CONNS"
   fi
@@ -243,5 +297,5 @@ fi
 
 python3 "$ROOT/bench/report.py" --dir "$OUT" --db "$DB" --startup-ms "$STARTUP_MS" \
   --idle-rss-kb "$IDLE_RSS_KB" --connections "$CONNS" --duration "$DURATION" \
-  --sizes "$USERS users, $POSTS posts, $VOTES votes" ${COMPARE:+--compare "$COMPARE"} | tee "$OUT/results.md"
+  --ceiling-connections "${DATABASE_MAX_CONNECTIONS:-10}" --sizes "$USERS users, $POSTS posts, $VOTES votes" ${COMPARE:+--compare "$COMPARE"} | tee "$OUT/results.md"
 echo "results: $OUT/results.md" >&2

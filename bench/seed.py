@@ -3,7 +3,8 @@
 
 Registers USERS users, logs each in, creates POSTS posts (round-robin over the users, titles
 built so that each of the ten search words appears in about 10% of them) and VOTES votes
-(distinct (user, post) pairs). Writes bench data as a Lua file for wrk.
+(distinct (user, post) pairs). Writes bench data as a Lua file for wrk and, with --json, as
+JSON for the other scripts ("voted" pairs are [index into "users", post id]).
 Standard library only.
 """
 import argparse
@@ -44,6 +45,8 @@ def main():
     p.add_argument("--votes", type=int, default=1000)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--json", help="also write the same data as JSON (users' ids, posts' owners "
+                   "and the voted pairs too), for the scripts that are not wrk's")
     a = p.parse_args()
     rng = random.Random(a.seed)
 
@@ -92,6 +95,14 @@ def main():
         f.write("  words = {" + ", ".join(json.dumps(w) for w in WORDS) + "},\n")
         f.write(f"  password = {json.dumps(PASSWORD)},\n")
         f.write("}\n")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({
+                "users": [{"id": u["id"], "email": u["email"], "token": u["token"]} for u in users],
+                "posts": [{"id": pid, "owner": owner} for pid, owner in posts],
+                "voted": [[u, posts[p_][0]] for u, p_ in sorted(pairs)],
+                "words": WORDS, "password": PASSWORD,
+            }, f)
     print(f"seeded {len(users)} users, {len(posts)} posts, {len(pairs)} votes", file=sys.stderr)
 
 
