@@ -1,7 +1,6 @@
--- S2 as the server sends it: the token's user, then one page of the list (11 rows asked: one
--- more than the page, to know whether a next one exists).
+-- S2 as the server sends it, one statement: a page of the list (11 rows asked: one more than
+-- the page, to know whether a next one exists), the caller's session checked in it.
 \set uid random(1, :max_user)
 \set sid :uid
 \set skip random(0, :posts - 10)
-SELECT "users"."id", "users"."email", "users"."created_at" FROM "users" INNER JOIN "sessions" ON "sessions"."user_id" = "users"."id" WHERE "users"."id" = :uid AND "sessions"."id" = :sid LIMIT 1;
-SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = true OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE ("posts"."published" = true OR "posts"."owner_id" = :uid) ORDER BY "posts"."id" DESC LIMIT 11 OFFSET :skip) ORDER BY "posts"."id" DESC;
+SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = true OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE ("posts"."published" = true OR "posts"."owner_id" = :uid) ORDER BY "posts"."id" DESC LIMIT 11 OFFSET :skip) AND EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid) ORDER BY "posts"."id" DESC;

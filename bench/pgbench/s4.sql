@@ -1,5 +1,5 @@
--- S4 as the server sends it: the token's user, then the insert.
+-- S4 as the server sends it, one statement: the insert, the caller's session checked in it,
+-- answering the owner's email and creation time.
 \set uid random(1, :max_user)
 \set sid :uid
-SELECT "users"."id", "users"."email", "users"."created_at" FROM "users" INNER JOIN "sessions" ON "sessions"."user_id" = "users"."id" WHERE "users"."id" = :uid AND "sessions"."id" = :sid LIMIT 1;
-INSERT INTO "posts" ("title", "content", "published", "created_at", "owner_id") VALUES ('pgbench title', 'load test body', true, now(), :uid) RETURNING "id", "title", "content", "published", "created_at", "owner_id";
+INSERT INTO "posts" ("title", "content", "published", "created_at", "owner_id") SELECT 'pgbench title', 'load test body', true, now(), :uid WHERE EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid) RETURNING "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", (SELECT "users"."email" FROM "users" WHERE "users"."id" = "posts"."owner_id"), (SELECT "users"."created_at" FROM "users" WHERE "users"."id" = "posts"."owner_id");

@@ -1,6 +1,6 @@
 -- S6 as the server sends it, toggled as bench/wrk/s6_vote.lua toggles: each client's
--- transactions alternate between a vote (the token's user, then the insert) and its
--- withdrawal (the user, then the delete) on the same pair (pgbench keeps a client's variables
+-- transactions alternate between a vote (one insert, the caller's session checked in it) and
+-- its withdrawal (one delete, the same) on the same pair (pgbench keeps a client's variables
 -- from one transaction to the next; run.sh passes -D phase=0). The pairs are on posts made
 -- after seeding (S4's and its ceiling's, ids above :seeded_max_post), which no seeded vote and
 -- no vote of the API's S6 touches, so the votes the API's S6 toggles are left as they were.
@@ -9,9 +9,7 @@
 \set uid random(1, :max_user)
 \set sid :uid
 \set id random(:seeded_max_post + 1, :max_post)
-SELECT "users"."id", "users"."email", "users"."created_at" FROM "users" INNER JOIN "sessions" ON "sessions"."user_id" = "users"."id" WHERE "users"."id" = :uid AND "sessions"."id" = :sid LIMIT 1;
-INSERT INTO "votes" ("user_id", "post_id") SELECT :uid, :id WHERE EXISTS(SELECT 1 FROM "posts" WHERE "posts"."id" = :id AND ("posts"."published" = true OR "posts"."owner_id" = :uid));
+INSERT INTO "votes" ("user_id", "post_id") SELECT :uid, :id WHERE EXISTS(SELECT 1 FROM "posts" WHERE "posts"."id" = :id AND ("posts"."published" = true OR "posts"."owner_id" = :uid)) AND EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid);
 \else
-SELECT "users"."id", "users"."email", "users"."created_at" FROM "users" INNER JOIN "sessions" ON "sessions"."user_id" = "users"."id" WHERE "users"."id" = :uid AND "sessions"."id" = :sid LIMIT 1;
-DELETE FROM "votes" WHERE "votes"."user_id" = :uid AND "votes"."post_id" = :id AND EXISTS(SELECT 1 FROM "posts" WHERE "posts"."id" = :id AND ("posts"."published" = true OR "posts"."owner_id" = :uid));
+DELETE FROM "votes" WHERE "votes"."user_id" = :uid AND "votes"."post_id" = :id AND EXISTS(SELECT 1 FROM "posts" WHERE "posts"."id" = :id AND ("posts"."published" = true OR "posts"."owner_id" = :uid)) AND EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid);
 \endif

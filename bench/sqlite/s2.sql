@@ -1,5 +1,5 @@
--- S2 as the server sends it on SQLite: the token's user, then one page (11 rows asked: one more than
--- the page, to know whether a next one exists).
+-- S2 as the server sends it on SQLite, one statement: a page (11 rows asked: one more than the
+-- page, to know whether a next one exists), the caller's session checked in it.
 -- Captured with bench/capture-sql.sh --sqlite (the server's own SQL, its `?` bound in order).
 \set uid random(1, :max_user)
 \set sid :uid
@@ -7,5 +7,4 @@
 \set t 1
 \set limit 11
 \set skip random(0, :posts - 10)
-SELECT "users"."id", "users"."email", "users"."created_at" FROM "users" INNER JOIN "sessions" ON "sessions"."user_id" = "users"."id" WHERE "users"."id" = :uid AND "sessions"."id" = :sid LIMIT :one;
-SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE "posts"."published" = :t OR "posts"."owner_id" = :uid ORDER BY "posts"."id" DESC LIMIT :limit OFFSET :skip) ORDER BY "posts"."id" DESC;
+SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE "posts"."published" = :t OR "posts"."owner_id" = :uid ORDER BY "posts"."id" DESC LIMIT :limit OFFSET :skip) AND EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid) ORDER BY "posts"."id" DESC;

@@ -1,5 +1,6 @@
--- S3 as the server sends it on SQLite: the token's user, then one page of the posts whose title
--- contains a word: a GLOB of case classes, for one of the ten words of bench/seed.py.
+-- S3 as the server sends it on SQLite, one statement: a page of the posts whose title contains
+-- a word (a GLOB of case classes, for one of the ten words of bench/seed.py), the caller's
+-- session checked in it.
 -- Captured with bench/capture-sql.sh --sqlite (the server's own SQL, its `?` bound in order).
 \set uid random(1, :max_user)
 \set sid :uid
@@ -8,5 +9,4 @@
 \set limit 11
 \set zero 0
 \set w choice('*[aA][lL][pP][hH][aA]*', '*[bB][rR][aA][vV][oO]*', '*[cC][hH][aA][rR][lL][iI][eE]*', '*[dD][eE][lL][tT][aA]*', '*[eE][cC][hH][oO]*', '*[fF][oO][xX][tT][rR][oO][tT]*', '*[gG][oO][lL][fF]*', '*[hH][oO][tT][eE][lL]*', '*[iI][nN][dD][iI][aA]*', '*[jJ][uU][lL][iI][eE][tT]*')
-SELECT "users"."id", "users"."email", "users"."created_at" FROM "users" INNER JOIN "sessions" ON "sessions"."user_id" = "users"."id" WHERE "users"."id" = :uid AND "sessions"."id" = :sid LIMIT :one;
-SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND ("posts"."title" GLOB :w) ORDER BY "posts"."id" DESC LIMIT :limit OFFSET :zero) ORDER BY "posts"."id" DESC;
+SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND ("posts"."title" GLOB :w) ORDER BY "posts"."id" DESC LIMIT :limit OFFSET :zero) AND EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid) ORDER BY "posts"."id" DESC;
