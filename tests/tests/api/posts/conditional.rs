@@ -160,7 +160,12 @@ async fn a_current_if_match_writes_and_answers_the_new_tag() {
         }
         let res = req.send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{star:?}");
-        assert!(res.headers().contains_key(ETAG));
+        let written = res.headers()[ETAG].to_str().unwrap().to_owned();
+        assert_eq!(
+            written,
+            etag_of(&app, &ann, &path).await,
+            "{star:?}: the tag GET answers now"
+        );
     }
     let tag = etag_of(&app, &ann, &path).await;
     let res = send_if_match(&app, &ann, Method::DELETE, id, &tag).await;
