@@ -35,6 +35,25 @@ impl Tmpfs {
     pub(super) fn resize(&self, size: &str) {
         mount(&["-o", &format!("remount,size={size}")], self.path());
     }
+
+    /// File `name` on it made immutable (`chattr +i`: no one, root included, may open it for
+    /// writing; Linux refuses a read-only remount while files are open for writing), or
+    /// writable again.
+    pub(super) fn set_immutable(&self, name: &str, immutable: bool) {
+        let file = self.path().join(name);
+        let flag = if immutable { "+i" } else { "-i" };
+        let out = Command::new("chattr")
+            .arg(flag)
+            .arg(&file)
+            .output()
+            .expect("run chattr (this test needs e2fsprogs' chattr, as root)");
+        assert!(
+            out.status.success(),
+            "chattr {flag} {} failed: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 impl Drop for Tmpfs {

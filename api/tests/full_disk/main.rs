@@ -22,6 +22,10 @@
 //!    without a restart.
 //! 5. SQLite's `PRAGMA integrity_check` says `ok` afterwards.
 //!
+//! And, on SQLite: with the database file made read-only under the running server (immutable,
+//! which binds root too), `/ready` answers 503 while `/health` stays 200, and it is 200 again
+//! once the file is writable again.
+//!
 //! Every wait is bounded; the server is killed, the database dropped and the file system
 //! unmounted on drop, also when an assertion fails.
 
@@ -185,6 +189,36 @@ async fn fill_refuse_recover(disk: &Tmpfs, database_url: &str, cause: &str) {
         assert_eq!(verdict, "ok", "PRAGMA integrity_check");
     }
     db.close().await.ok();
+}
+
+#[tokio::test]
+#[ignore = "mounts a tmpfs, so needs root: run by .ci/full-disk.sh"]
+async fn sqlite_with_a_read_only_file_is_not_ready_until_it_is_writable_again() {
+    let disk = Tmpfs::mount(ROOMY);
+    let url = format!("sqlite://{}/posts.db?mode=rwc", disk.path().display());
+    let server = Server::start(&url);
+    let client = Client::new();
+    let status = |path: &'static str| {
+        let request = client.get(format!("{}{path}", server.base)).send();
+        async move { request.await.expect("answer").status().as_u16() }
+    };
+    assert_eq!(status("/ready").await, 200);
+    disk.set_immutable("posts.db", true);
+    let res = client
+        .get(format!("{}/ready", server.base))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        res.status().as_u16(),
+        503,
+        "/ready on a read-only file system"
+    );
+    let body: serde_json::Value = res.json().await.expect("JSON body");
+    assert_eq!(body["detail"], "database unavailable", "{body}");
+    assert_eq!(status("/health").await, 200);
+    disk.set_immutable("posts.db", false);
+    assert_eq!(status("/ready").await, 200, "/ready once writable again");
 }
 
 #[tokio::test]
