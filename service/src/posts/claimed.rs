@@ -9,13 +9,11 @@
 //! session that was alive at the confirmation was alive at the statement too (a session that
 //! ends is deleted, and ids are never reused).
 
-use entity::{post, user, vote};
-use sea_orm::sea_query::{
-    Expr, ExprTrait, Query, ReturningClause, SelectStatement, SubQueryStatement,
-};
+use entity::{post, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, ReturningClause, SubQueryStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
 
-use super::query::{GetPost, Row};
+use super::query::{GetPost, Row, vote_count};
 use super::{
     ListQuery, NewPost, Page, Post, PostChanges, PostWithVotes, create, delete, fetch_page, get,
     update, why_not_mine,
@@ -193,9 +191,6 @@ pub async fn delete_as<C: ConnectionTrait>(db: &C, who: &Claimed, id: i64) -> Re
 /// What a write of a post answers, in [`returned`]'s order: the post's columns, its owner's
 /// email and creation time, and with `votes` its vote count.
 fn returning(votes: bool) -> ReturningClause {
-    let sub = |select: SelectStatement| {
-        Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
-    };
     let mut exprs = vec![
         Expr::col((post::Entity, post::Column::Id)),
         Expr::col((post::Entity, post::Column::Title)),
@@ -203,32 +198,26 @@ fn returning(votes: bool) -> ReturningClause {
         Expr::col((post::Entity, post::Column::Published)),
         Expr::col((post::Entity, post::Column::CreatedAt)),
         Expr::col((post::Entity, post::Column::OwnerId)),
-        sub(owner(user::Column::Email)),
-        sub(owner(user::Column::CreatedAt)),
+        owner(user::Column::Email),
+        owner(user::Column::CreatedAt),
     ];
     if votes {
-        exprs.push(sub(Query::select()
-            .expr(Expr::col((vote::Entity, vote::Column::PostId)).count())
-            .from(vote::Entity)
-            .and_where(
-                Expr::col((vote::Entity, vote::Column::PostId))
-                    .equals((post::Entity, post::Column::Id)),
-            )
-            .to_owned()));
+        exprs.push(vote_count());
     }
     Query::returning().exprs(exprs)
 }
 
-/// `SELECT <column> FROM users WHERE users.id = posts.owner_id`: the written post's owner's.
-fn owner(column: user::Column) -> SelectStatement {
-    Query::select()
+/// `(SELECT <column> FROM users WHERE users.id = posts.owner_id)`: the written post's owner's.
+fn owner(column: user::Column) -> Expr {
+    let select = Query::select()
         .column((user::Entity, column))
         .from(user::Entity)
         .and_where(
             Expr::col((user::Entity, user::Column::Id))
                 .equals((post::Entity, post::Column::OwnerId)),
         )
-        .to_owned()
+        .to_owned();
+    Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(select)))
 }
 
 /// A post from [`returning`]'s row.

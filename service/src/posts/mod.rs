@@ -420,7 +420,7 @@ async fn checked<C: ConnectionTrait>(
 /// Every part of `current` that a client's tag covers and that can change, as a `WHERE`:
 /// the post's own fields, its owner's email and its vote count.
 fn unchanged(current: &PostWithVotes) -> Condition {
-    use sea_orm::sea_query::{Expr, ExprTrait, Query, SubQueryStatement};
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
     let owner_email = Query::select()
         .expr(Expr::val(1))
         .from(entity::user::Entity)
@@ -436,23 +436,12 @@ fn unchanged(current: &PostWithVotes) -> Condition {
                 .as_str()),
         )
         .to_owned();
-    let votes = Query::select()
-        .expr(Expr::col((entity::vote::Entity, entity::vote::Column::PostId)).count())
-        .from(entity::vote::Entity)
-        .and_where(
-            Expr::col((entity::vote::Entity, entity::vote::Column::PostId))
-                .equals((post::Entity, post::Column::Id)),
-        )
-        .to_owned();
     Condition::all()
         .add(post::Column::Title.eq(current.post.title.as_str()))
         .add(post::Column::Content.eq(current.post.content.as_str()))
         .add(post::Column::Published.eq(current.post.published))
         .add(Expr::exists(owner_email))
-        .add(
-            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(votes)))
-                .eq(current.votes),
-        )
+        .add(query::vote_count().eq(current.votes))
 }
 
 /// After a compare-and-swap touched nothing: the post was changed or deleted in between

@@ -52,8 +52,9 @@ impl From<Row> for PostWithVotes {
     }
 }
 
-/// Posts visible to `viewer`, each with its owner and vote count: one statement.
-pub(super) fn select_with_votes(viewer: i32) -> Select<post::Entity> {
+/// `(SELECT COUNT(votes.post_id) FROM votes WHERE votes.post_id = posts.id)`: the vote count
+/// of the post of the enclosing statement (read, written, or compared).
+pub(super) fn vote_count() -> Expr {
     let votes = Query::select()
         .expr(Expr::col((vote::Entity, vote::Column::PostId)).count())
         .from(vote::Entity)
@@ -62,13 +63,15 @@ pub(super) fn select_with_votes(viewer: i32) -> Select<post::Entity> {
                 .equals((post::Entity, post::Column::Id)),
         )
         .to_owned();
+    Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(votes)))
+}
+
+/// Posts visible to `viewer`, each with its owner and vote count: one statement.
+pub(super) fn select_with_votes(viewer: i32) -> Select<post::Entity> {
     post::Entity::find()
         .column_as(user::Column::Email, "owner_email")
         .column_as(user::Column::CreatedAt, "owner_created_at")
-        .expr_as(
-            Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(votes))),
-            "votes",
-        )
+        .expr_as(vote_count(), "votes")
         .join(JoinType::InnerJoin, post::Relation::User.def())
         .filter(visible_to(viewer))
 }
