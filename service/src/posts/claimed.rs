@@ -11,12 +11,15 @@
 
 use entity::{post, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, ReturningClause, SubQueryStatement};
-use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
+    QueryTrait,
+};
 
 use super::query::{GetPost, Row, vote_count};
 use super::{
     ListQuery, NewPost, Page, Post, PostChanges, PostWithVotes, create, delete, fetch_page, get,
-    update, why_not_mine,
+    mine, update, why_not_mine,
 };
 use crate::Error;
 use crate::auth::{Claimed, confirm};
@@ -132,29 +135,18 @@ pub async fn update_as<C: ConnectionTrait>(
     id: i64,
     changes: PostChanges,
 ) -> Result<PostWithVotes, Error> {
-    let mut set: Vec<(post::Column, Expr)> = Vec::with_capacity(3);
-    if let Some(title) = changes.title.clone() {
-        set.push((post::Column::Title, Expr::val(title.into_inner())));
-    }
-    if let Some(content) = changes.content.clone() {
-        set.push((post::Column::Content, Expr::val(content.into_inner())));
-    }
-    if let Some(published) = changes.published {
-        set.push((post::Column::Published, Expr::val(published)));
-    }
-    let (Some(gate), Ok(key), false) = (who.gate(), i32::try_from(id), set.is_empty()) else {
+    let model = changes.clone().into_model();
+    let (Some(gate), Ok(key), true) = (who.gate(), i32::try_from(id), model.is_changed()) else {
         let caller = confirm(db, who).await?;
         update(db, &caller.user, id, changes).await?;
         return get(db, caller.user.id, id).await;
     };
-    let statement = Query::update()
-        .table(post::Entity)
-        .values(set)
-        .and_where(Expr::col((post::Entity, post::Column::Id)).eq(key))
-        .and_where(Expr::col((post::Entity, post::Column::OwnerId)).eq(who.user_id))
-        .and_where(gate.condition())
-        .returning(returning(true))
-        .to_owned();
+    let mut statement = post::Entity::update_many()
+        .set(model)
+        .filter(mine(key, who.user_id))
+        .filter(gate.condition())
+        .into_query();
+    statement.returning(returning(true));
     if let Some(row) = db.query_one(&statement).await? {
         return Ok(PostWithVotes {
             post: returned(&row)?,
@@ -175,13 +167,12 @@ pub async fn delete_as<C: ConnectionTrait>(db: &C, who: &Claimed, id: i64) -> Re
         let caller = confirm(db, who).await?;
         return delete(db, &caller.user, id).await;
     };
-    let statement = Query::delete()
-        .from_table(post::Entity)
-        .and_where(Expr::col((post::Entity, post::Column::Id)).eq(key))
-        .and_where(Expr::col((post::Entity, post::Column::OwnerId)).eq(who.user_id))
-        .and_where(gate.condition())
-        .to_owned();
-    if db.execute(&statement).await?.rows_affected() == 1 {
+    let done = post::Entity::delete_many()
+        .filter(mine(key, who.user_id))
+        .filter(gate.condition())
+        .exec(db)
+        .await?;
+    if done.rows_affected == 1 {
         return Ok(());
     }
     confirm(db, who).await?;
