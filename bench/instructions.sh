@@ -60,20 +60,11 @@ SERVER_PID=''
 
 cleanup() {
   stop_server
-  if [ "$DB" = postgres ]; then
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
-  else
-    rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"
-  fi
+  drop_database
 }
 trap cleanup EXIT
 
-if [ "$DB" = postgres ]; then
-  "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
-  DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
-else
-  DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
-fi
+create_database
 
 start_server
 echo "seeding: $USERS users, $POSTS posts, $VOTES votes" >&2
@@ -84,19 +75,8 @@ stop_server
 # The same server, environment and database, under callgrind. The tokens stay valid: the
 # signing key is the same and the sessions are in the database.
 echo "starting the server under callgrind" >&2
-env -i PATH="$PATH" DATABASE_URL="$DATABASE_URL" PORT="$PORT" RUST_LOG=warn \
-  LOGIN_MAX_FAILURES=0 LOGIN_MAX_FAILURES_PER_CLIENT=0 BCRYPT_COST="${BCRYPT_COST:-12}" \
-  ${WORKERS:+WORKERS=$WORKERS} \
-  ${DATABASE_MAX_CONNECTIONS:+DATABASE_MAX_CONNECTIONS=$DATABASE_MAX_CONNECTIONS} \
-  ${DATABASE_PREPARED_STATEMENTS:+DATABASE_PREPARED_STATEMENTS=$DATABASE_PREPARED_STATEMENTS} \
-  SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
-  valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-  "${SERVER_BIN:-$ROOT/target/release/api}" 2>>"$OUT/server.log" &
-SERVER_PID=$!
-until curl -sf "$BASE/ready" >/dev/null 2>&1; do
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }
-  sleep 0.2
-done
+SERVER_UNDER=(valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out")
+start_server
 
 drive() {
   python3 "$ROOT/bench/drive.py" --base "$BASE" --data "$OUT/data.json" --scenario "$1" \

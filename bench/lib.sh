@@ -26,10 +26,34 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A fresh database for the run: PostgreSQL's DBNAME (through PSQL), or the SQLite file
+# $OUT/bench.db, as DB says; sets DATABASE_URL. Plain TCP to PostgreSQL, for the server and
+# for pgbench alike: over loopback TLS protects nothing, and with libpq's and sqlx's default
+# (`prefer`) both would pay for it against a server that has a certificate (Debian's does)
+# and not against one that has none (compose.yaml's).
+create_database() {
+  if [ "$DB" = postgres ]; then
+    "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
+    DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
+  else
+    DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
+  fi
+}
+
+# Drops what create_database made (for a cleanup trap: never fails).
+drop_database() {
+  if [ "$DB" = postgres ]; then
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
+  else
+    rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"
+  fi
+}
+
 # Starts the release server with a clean environment and waits for /ready; sets SERVER_PID and
 # STARTUP_MS. Login throttling is off (the load logs in as few users, very often);
 # BCRYPT_COST, BCRYPT_CONCURRENCY, WORKERS, DATABASE_MAX_CONNECTIONS,
 # DATABASE_PREPARED_STATEMENTS and DATABASE_MIGRATION_URL pass through from the environment.
+# SERVER_UNDER, an array if set, is a command the server runs under (valgrind and its options).
 start_server() {
   local started
   started=$(date +%s.%N)
@@ -41,7 +65,7 @@ start_server() {
     ${DATABASE_PREPARED_STATEMENTS:+DATABASE_PREPARED_STATEMENTS=$DATABASE_PREPARED_STATEMENTS} \
     ${DATABASE_MIGRATION_URL:+DATABASE_MIGRATION_URL=$DATABASE_MIGRATION_URL} \
     SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
-    "${SERVER_BIN:-$ROOT/target/release/api}" 2>>"$OUT/server.log" &
+    "${SERVER_UNDER[@]}" "${SERVER_BIN:-$ROOT/target/release/api}" 2>>"$OUT/server.log" &
   SERVER_PID=$!
   until curl -sf "$BASE/ready" >/dev/null 2>&1; do
     kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $OUT/server.log" >&2; exit 1; }

@@ -67,20 +67,11 @@ OHA_PIDS=()
 cleanup() {
   for p in "${OHA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   stop_server
-  if [ "$DB" = postgres ]; then
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
-  else
-    rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"
-  fi
+  drop_database
 }
 trap cleanup EXIT
 
-if [ "$DB" = postgres ]; then
-  "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
-  DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
-else
-  DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
-fi
+create_database
 
 start_server
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }

@@ -81,26 +81,14 @@ SERVER_PID=
 
 cleanup() {
   stop_server
-  if [ "$DB" = postgres ]; then
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS \"$DBNAME\" WITH (FORCE)" || true
-  else
-    rm -f "$OUT/bench.db" "$OUT/bench.db-wal" "$OUT/bench.db-shm"
-  fi
+  drop_database
 }
 trap cleanup EXIT
 
-if [ "$DB" = postgres ]; then
-  "${PSQL[@]}" -d postgres -c "CREATE DATABASE \"$DBNAME\""
-  # Plain TCP for the server and for pgbench alike: over loopback TLS protects nothing, and
-  # with libpq's and sqlx's default (`prefer`) both would pay for it against a server that
-  # has a certificate (Debian's does) and not against one that has none (compose.yaml's).
-  DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DBNAME?sslmode=disable"
-  if [ -n "${POOLER_PORT:-}" ]; then
-    DATABASE_MIGRATION_URL=$DATABASE_URL
-    DATABASE_URL="postgres://$PG_USER@127.0.0.1:$POOLER_PORT/$DBNAME?sslmode=disable"
-  fi
-else
-  DATABASE_URL="sqlite://$OUT/bench.db?mode=rwc"
+create_database
+if [ "$DB" = postgres ] && [ -n "${POOLER_PORT:-}" ]; then
+  DATABASE_MIGRATION_URL=$DATABASE_URL
+  DATABASE_URL="postgres://$PG_USER@127.0.0.1:$POOLER_PORT/$DBNAME?sslmode=disable"
 fi
 
 start_server
