@@ -13,6 +13,7 @@
 //! [`ConnectionTrait`]: sea_orm::ConnectionTrait
 
 mod connect;
+mod connect_error;
 mod failure;
 mod inline;
 pub(crate) mod memo;
@@ -24,9 +25,9 @@ mod writable;
 use sea_orm::{DatabaseConnection, DbBackend};
 
 pub use connect::{
-    ConnectError, DatabaseSettings, LOCK_WAIT, MIGRATION_LOCK_WAIT, connect,
-    connect_for_migrations, redact,
+    DatabaseSettings, LOCK_WAIT, MIGRATION_LOCK_WAIT, connect, connect_for_migrations,
 };
+pub use connect_error::{ConnectError, redact};
 pub(crate) use failure::{Failure, classify};
 pub use pooler::{PreparedStatements, URL_PARAMETER};
 
