@@ -9,6 +9,7 @@ use std::future::Future;
 use actix_web::body::{MessageBody, to_bytes};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
+use service::auth::Claimed;
 use service::idempotency::{self, Reservation};
 
 use crate::error::ApiError;
@@ -17,15 +18,17 @@ use crate::state::AppState;
 /// The header that marks a replayed response.
 pub const REPLAYED: &str = "Idempotent-Replayed";
 
-/// Runs `request` for `user_id` under `key` (if the client sent one), the request being
-/// `route` with `meaning` (what it asks, to tell another request under the same key apart).
+/// Runs `request` for the caller `who` claims to be under `key` (if the client sent one), the
+/// request being `route` with `meaning` (what it asks, to tell another request under the same
+/// key apart). A key is kept under its user, so with one the caller is confirmed first.
 ///
 /// # Errors
-/// 422 for a key used with another request, 409 while its first request still runs, and the
-/// database's failures; the request's own errors are its response.
+/// 401 for a caller who may no longer act (with a key), 422 for a key used with another
+/// request, 409 while its first request still runs, and the database's failures; the
+/// request's own errors are its response.
 pub async fn run<F>(
     state: &AppState,
-    user_id: i32,
+    who: &Claimed,
     key: Option<String>,
     (route, meaning): (&str, &str),
     request: F,
@@ -36,6 +39,8 @@ where
     let Some(key) = key else {
         return request.await;
     };
+    service::auth::confirm(&state.db, who).await?;
+    let user_id = who.user_id;
     let fingerprint = idempotency::fingerprint(route, meaning);
     let ttl = state.idempotency_ttl;
     match idempotency::reserve(&state.db, user_id, &key, &fingerprint, ttl).await? {

@@ -39,23 +39,13 @@ pub(super) async fn vote(
     req: Claimed<(JsonBody<VoteIn>, IdempotencyKey)>,
 ) -> Result<HttpResponse, ApiError> {
     let Claimed(who, (JsonBody(vote), key)) = req;
-    if key.0.is_some() {
-        // A key is kept under its user: the user must exist before it is.
-        service::auth::confirm(&state.db, &who).await?;
-    }
     let meaning = format!("{} {:?}", vote.post_id, vote.dir);
-    idempotent::run(
-        &state,
-        who.user_id,
-        key.0,
-        ("POST /vote/", &meaning),
-        async {
-            let message = match votes::vote_as(&state.db, &who, vote.post_id, vote.dir).await? {
-                VoteOutcome::Added => "successfully added vote",
-                VoteOutcome::Removed => "successfully deleted vote",
-            };
-            Ok(HttpResponse::Created().json(Message { message }))
-        },
-    )
+    idempotent::run(&state, &who, key.0, ("POST /vote/", &meaning), async {
+        let message = match votes::vote_as(&state.db, &who, vote.post_id, vote.dir).await? {
+            VoteOutcome::Added => "successfully added vote",
+            VoteOutcome::Removed => "successfully deleted vote",
+        };
+        Ok(HttpResponse::Created().json(Message { message }))
+    })
     .await
 }
