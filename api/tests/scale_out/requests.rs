@@ -8,24 +8,23 @@ use serde_json::{Value, json};
 use super::PASSWORD;
 
 pub(super) fn client() -> Client {
-    Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("HTTP client")
+    builder().build().expect("HTTP client")
 }
 
 /// A client that opens a connection of its own for every request, as many independent users
 /// do: no request waits on a connection that nginx is closing as it reloads.
 pub(super) fn fresh_connections() -> Client {
-    Client::builder()
-        .no_proxy()
+    builder()
         .pool_max_idle_per_host(0)
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(10))
         .build()
         .expect("HTTP client")
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    Client::builder()
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(10))
 }
 
 pub(super) async fn register(client: &Client, base: &str, email: &str) -> i64 {
