@@ -137,12 +137,6 @@ fn wants_count(req: &HttpRequest) -> bool {
         })
 }
 
-/// The strong ETag of post `id` as `GET /posts/{id}` shows it to `viewer` now, if they may
-/// see it: what a write answers, and what a later `If-Match` names.
-async fn current_tag(state: &AppState, viewer: i32, id: i64) -> Option<String> {
-    tag_of(&posts::get(&state.db, viewer, id).await.ok()?)
-}
-
 /// The strong ETag of `post`'s `GET /posts/{id}` representation.
 fn tag_of(post: &PostWithVotes) -> Option<String> {
     conditional::json_bytes(&PostWithVotesOut::from(post.clone()))
@@ -163,24 +157,20 @@ async fn write(
     id: i64,
     changes: posts::PostChanges,
 ) -> Result<HttpResponse, ApiError> {
-    let (post, tag) = match conditional::if_match(http) {
-        None => {
-            let written = posts::update_as(&state.db, who, id, changes).await?;
-            let tag = tag_of(&written);
-            (written.post, tag)
-        }
+    // Either way the tag is of the post as the write left it, from the write's own RETURNING.
+    let written = match conditional::if_match(http) {
+        None => posts::update_as(&state.db, who, id, changes).await?,
         Some(tags) => {
             let caller = service::auth::confirm(&state.db, who).await?;
             let expected = |post: &PostWithVotes| tagged(post, &tags);
-            let post = posts::update_if(&state.db, &caller.user, id, changes, &expected).await?;
-            (post, current_tag(state, caller.user.id, id).await)
+            posts::update_if(&state.db, &caller.user, id, changes, &expected).await?
         }
     };
     let mut res = HttpResponse::Ok();
-    if let Some(tag) = tag {
+    if let Some(tag) = tag_of(&written) {
         res.insert_header((header::ETAG, tag));
     }
-    Ok(res.json(PostOut::from(post)))
+    Ok(res.json(PostOut::from(written.post)))
 }
 
 /// The newest post the caller may see.

@@ -181,7 +181,7 @@ pub async fn delete_as<C: ConnectionTrait>(db: &C, who: &Claimed, id: i64) -> Re
 
 /// What a write of a post answers, in [`returned`]'s order: the post's columns, its owner's
 /// email and creation time, and with `votes` its vote count.
-fn returning(votes: bool) -> ReturningClause {
+pub(super) fn returning(votes: bool) -> ReturningClause {
     let mut exprs = vec![
         Expr::col((post::Entity, post::Column::Id)),
         Expr::col((post::Entity, post::Column::Title)),
@@ -212,7 +212,7 @@ fn owner(column: user::Column) -> Expr {
 }
 
 /// A post from [`returning`]'s row.
-fn returned(row: &QueryResult) -> Result<Post, sea_orm::DbErr> {
+pub(super) fn returned(row: &QueryResult) -> Result<Post, sea_orm::DbErr> {
     let owner_id: i32 = row.try_get_by_index(5)?;
     Ok(Post {
         id: row.try_get_by_index(0)?,

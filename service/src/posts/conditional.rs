@@ -4,10 +4,11 @@
 use entity::post;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait,
 };
 
-use super::{Post, PostChanges, PostWithVotes, get, mine, query, why_not_mine, with_owner};
+use super::claimed::{returned, returning};
+use super::{PostChanges, PostWithVotes, get, mine, query, why_not_mine};
 use crate::Error;
 use crate::users::User;
 
@@ -23,6 +24,10 @@ pub type Expectation<'a> = &'a (dyn Fn(&PostWithVotes) -> bool + Sync);
 /// count): a compare-and-swap. A writer that got in between makes it touch no row, which is
 /// `PreconditionFailed`, as a failed check is.
 ///
+/// Answers the post as the `UPDATE` left it, from its own `RETURNING` (owner and vote count
+/// included), never from a later read: a read could see another writer's newer version, and
+/// a client handed that version's tag would overwrite it unseen with its next `If-Match`.
+///
 /// # Errors
 /// `Forbidden` (someone else's post), then `PreconditionFailed` (also for a post the owner
 /// cannot see: missing, or deleted meanwhile).
@@ -32,22 +37,23 @@ pub async fn update_if<C: ConnectionTrait>(
     id: i64,
     changes: PostChanges,
     expected: Expectation<'_>,
-) -> Result<Post, Error> {
+) -> Result<PostWithVotes, Error> {
     let current = checked(db, owner, id, expected).await?;
     let model = changes.into_model();
     if !model.is_changed() {
-        return Ok(current.post);
+        return Ok(current);
     }
-    let updated = post::Entity::update_many()
+    let mut statement = post::Entity::update_many()
         .set(model)
         .filter(mine(current.post.id, owner.id))
         .filter(unchanged(&current))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next();
-    match updated {
-        Some(p) => Ok(with_owner(p, owner)),
+        .into_query();
+    statement.returning(returning(true));
+    match db.query_one(&statement).await? {
+        Some(row) => Ok(PostWithVotes {
+            post: returned(&row)?,
+            votes: row.try_get_by_index(8)?,
+        }),
         None => Err(why_not_swapped(db, owner.id, id).await?),
     }
 }

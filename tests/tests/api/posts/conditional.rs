@@ -224,3 +224,57 @@ async fn of_concurrent_writers_with_one_tag_one_wins_and_the_rest_get_412() {
         assert_eq!((won, lost), (1, N - 1), "{method}: {statuses:?}");
     }
 }
+
+#[tokio::test]
+async fn an_if_match_write_answers_the_tag_of_its_own_version_not_of_a_later_writer() {
+    // A conditional PATCH races an unconditional one. Whichever lands last, the conditional
+    // writer's tag must be of the version it wrote: were it the other writer's (a read after
+    // the write), its next If-Match would overwrite that writer's edit unseen.
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let mut outcomes = (0, 0);
+    for round in 0..24 {
+        let id = id_of(&app.post(&ann, "raced", true).await);
+        let path = format!("/posts/{id}");
+        let tag = etag_of(&app, &ann, &path).await;
+        let conditional = app
+            .request(Method::PATCH, &path, Some(&ann.token))
+            .header(IF_MATCH, tag.as_str())
+            .json(&json!({"title": "mine"}));
+        let other = app
+            .request(Method::PATCH, &path, Some(&ann.token))
+            .json(&json!({"title": "theirs"}));
+        // The other writer starts a little later each round, so that some rounds it lands
+        // just after the conditional write, between that write and any read after it.
+        let delay = std::time::Duration::from_micros(250 * round);
+        let later = async move {
+            tokio::time::sleep(delay).await;
+            other.send().await
+        };
+        let (mine, theirs) = tokio::join!(conditional.send(), later);
+        assert_eq!(theirs.unwrap().status(), StatusCode::OK, "round {round}");
+        let mine = mine.unwrap();
+        if mine.status() == StatusCode::PRECONDITION_FAILED {
+            continue; // the other writer got in before the check
+        }
+        assert_eq!(mine.status(), StatusCode::OK, "round {round}");
+        let written = mine.headers()[ETAG].to_str().unwrap().to_owned();
+        assert_eq!(json_of(mine).await["title"], "mine", "round {round}");
+        let now = json_of(app.get_post(&ann, id).await).await;
+        let current = etag_of(&app, &ann, &path).await;
+        if now["Post"]["title"] == "mine" {
+            assert_eq!(written, current, "round {round}: written last");
+            outcomes.0 += 1;
+        } else {
+            assert_ne!(
+                written, current,
+                "round {round}: overwritten after, by the other writer"
+            );
+            outcomes.1 += 1;
+        }
+    }
+    assert!(
+        outcomes.0 + outcomes.1 > 0,
+        "no conditional write won a round"
+    );
+}
