@@ -36,7 +36,7 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
     confirmation: &Confirmation<'_>,
 ) -> Result<String, Error> {
     let account = confirmation.user.email.to_lowercase();
-    throttle.check(db, &account, confirmation.client).await?;
+    let reserved = throttle.reserve(db, &account, confirmation.client).await?;
     let hash = user::Entity::find_by_id(confirmation.user.id)
         .select_only()
         .column(user::Column::Password)
@@ -48,9 +48,10 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
         .check_password(confirmation.password, Some(hash.clone()))
         .await?
     {
+        throttle.succeeded(db, reserved).await?;
         Ok(hash)
     } else {
-        throttle.failed(db, &account, confirmation.client).await?;
+        // The reservation stays: it is this failure's count.
         Err(Error::InvalidCredentials)
     }
 }

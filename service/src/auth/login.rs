@@ -1,6 +1,6 @@
-//! The login use case: refuse a throttled attempt before any bcrypt work, check the password
-//! (against a dummy hash when the email is unknown, so both failures look and take alike),
-//! then start a session and count the outcome.
+//! The login use case: count the attempt, refusing a throttled one, before any bcrypt work;
+//! check the password (against a dummy hash when the email is unknown, so both failures look
+//! and take alike); then, on success, give the count back and start a session.
 
 use std::net::IpAddr;
 
@@ -37,7 +37,7 @@ pub async fn login<C: ConnectionTrait>(
     attempt: LoginAttempt<'_>,
 ) -> Result<TokenPair, Error> {
     let account = attempt.username.trim().to_lowercase();
-    throttle.check(db, &account, attempt.client).await?;
+    let reserved = throttle.reserve(db, &account, attempt.client).await?;
     // Every path, so that reading it (once per TYPICAL_COST_TTL) tells nothing apart.
     auth.refresh_typical_cost(db, false).await?;
     let found = users::find_credentials(db, &account).await?;
@@ -54,7 +54,7 @@ pub async fn login<C: ConnectionTrait>(
     };
     match (auth.check_password(attempt.password, hash).await?, user) {
         (true, Some((id, verified, rehash))) => {
-            throttle.succeeded(db, &account, attempt.client).await?;
+            throttle.succeeded(db, reserved).await?;
             // A hash of another cost (adopted, or made before BCRYPT_COST changed) is made
             // anew at the configured one: the stored costs converge on it.
             if rehash {
@@ -66,9 +66,7 @@ pub async fn login<C: ConnectionTrait>(
             }
             sessions::start(db, auth, id, attempt.user_agent, attempt.client).await
         }
-        _ => {
-            throttle.failed(db, &account, attempt.client).await?;
-            Err(Error::InvalidCredentials)
-        }
+        // The reservation stays: it is this failure's count.
+        _ => Err(Error::InvalidCredentials),
     }
 }

@@ -6,22 +6,28 @@
 //! - the **pair** of an account and a client address: `max_per_account` failures, then that
 //!   client may not try that account again;
 //! - the **account**, from any client: `max_per_account` failures, then the account is closed
-//!   to every client that has never logged in to it (no session of the account came from its
-//!   address) — but not to those that have. An attacker guessing from new addresses gets no
-//!   more tries than before, and the owner, on a device the account knows, still gets in; an
-//!   attacker sharing the owner's address is held by the pair count;
+//!   to every client it does not know (one that has never logged in to it) — but not to those
+//!   it does. An attacker guessing from new addresses gets no more tries than before, and the
+//!   owner, on a device the account knows, still gets in; an attacker sharing the owner's
+//!   address is held by the pair count;
 //! - the **client address**, across accounts: `max_per_client` failures.
 //!
-//! A successful login forgets its pair's failures only: the account's count goes on, so a
-//! success cannot buy an attacker a fresh budget.
+//! An attempt is counted **before** its password is checked ([`LoginThrottle::reserve`]: one
+//! upsert that answers the new counts), and refused if that takes a count over its limit; a
+//! success gives its count back ([`LoginThrottle::succeeded`]). So concurrent attempts, on
+//! one replica or many, can never get more than the limit between them: each holds its place
+//! in the count while bcrypt runs. A success forgets its pair's failures only: the account's
+//! count goes on, so a success cannot buy an attacker a fresh budget. It also records the
+//! pair as **known** (a row of its own, kept for [`KNOWN_FOR`], whatever becomes of the
+//! session), which is what exempts the owner from the account's count.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use entity::{login_failure, session, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
+use entity::login_failure;
+use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
@@ -46,6 +52,8 @@ enum Scope {
     Account,
     Client,
     Pair,
+    /// A pair that has logged in: not a count, a memory (see [`KNOWN_FOR`]).
+    Known,
 }
 
 impl Scope {
@@ -54,6 +62,7 @@ impl Scope {
             Scope::Account => "account",
             Scope::Client => "client",
             Scope::Pair => "pair",
+            Scope::Known => "known",
         }
     }
 }
@@ -70,6 +79,17 @@ const SWEEP_EVERY: u32 = 256;
 /// Counts are swept once their window started this long ago: longer than any window the
 /// settings allow (`LOGIN_FAILURE_WINDOW_SECS`, `MAIL_REQUEST_WINDOW_SECS`: at most a day).
 const SWEEP_AFTER: TimeDelta = TimeDelta::days(1);
+/// How long a client that logged in to an account stays known to it after its last login.
+pub const KNOWN_FOR: TimeDelta = TimeDelta::days(180);
+
+/// An attempt counted as a failure by [`LoginThrottle::reserve`] until it is known to have
+/// succeeded ([`LoginThrottle::succeeded`]). Dropped, it stays counted: a failed attempt, or
+/// one whose outcome never came.
+#[must_use = "a reserved attempt stays counted as a failure unless it is given back"]
+pub struct Reserved {
+    account: String,
+    client: Option<IpAddr>,
+}
 
 impl LoginThrottle {
     /// A throttle with these limits.
@@ -88,6 +108,7 @@ impl LoginThrottle {
         match scope {
             Scope::Account | Scope::Pair => self.config.max_per_account,
             Scope::Client => self.config.max_per_client,
+            Scope::Known => 0,
         }
     }
 
@@ -96,17 +117,127 @@ impl LoginThrottle {
         let mut subjects = vec![(Scope::Account, account.to_owned())];
         if let Some(ip) = client {
             subjects.push((Scope::Client, ip.to_string()));
-            subjects.push((Scope::Pair, format!("{account} {ip}")));
+            subjects.push((Scope::Pair, pair(account, ip)));
         }
         subjects.retain(|(scope, _)| self.limit(*scope) > 0);
         subjects
     }
 
-    /// Refuses an attempt on `account` (lower-cased) from `client` while it is throttled.
+    /// Counts an attempt on `account` (lower-cased) from `client` as a failure, before its
+    /// password is checked, and refuses it if that takes a count over its limit (giving the
+    /// count back then: a refused attempt is not counted). One statement: an upsert that
+    /// answers the new counts, so concurrent attempts each hold their own place in them.
     ///
     /// # Errors
     /// `TooManyAttempts`, with how long to wait and the limit that was reached; database
     /// errors.
+    pub async fn reserve<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        account: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Reserved, Error> {
+        let subjects = self.subjects(account, client);
+        let reserved = Reserved {
+            account: account.to_owned(),
+            client,
+        };
+        if subjects.is_empty() {
+            return Ok(reserved);
+        }
+        let now = now();
+        let mut upsert = self.count(&subjects, now);
+        upsert.returning(Query::returning().columns([
+            login_failure::Column::Scope,
+            login_failure::Column::Failures,
+            login_failure::Column::WindowStart,
+        ]));
+        let mut counts = Vec::with_capacity(subjects.len());
+        for row in db.query_all(&upsert).await? {
+            counts.push((
+                row.try_get_by_index::<String>(0)?,
+                row.try_get_by_index::<i32>(1)?,
+                row.try_get_by_index::<DateTime<FixedOffset>>(2)?,
+            ));
+        }
+        // This attempt is in the counts now: it is over a limit when it took a count past it.
+        match self.refusal(db, account, client, counts, 1).await? {
+            None => {
+                self.sweep_now_and_then(db, now).await?;
+                Ok(reserved)
+            }
+            Some(refused) => {
+                db.execute(&self.give_back(&subjects, false)).await?;
+                Err(refused)
+            }
+        }
+    }
+
+    /// Gives back the count of an attempt that succeeded, forgets its pair's failures, and
+    /// records its client as known to the account. The account's and the client's failures
+    /// stay: a success must not reset an attacker's budget.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn succeeded<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        reserved: Reserved,
+    ) -> Result<(), Error> {
+        let subjects = self.subjects(&reserved.account, reserved.client);
+        if !subjects.is_empty() {
+            db.execute(&self.give_back(&subjects, true)).await?;
+        }
+        let Some(ip) = reserved.client else {
+            return Ok(());
+        };
+        let known = Query::insert()
+            .into_table(login_failure::Entity)
+            .columns([
+                login_failure::Column::Scope,
+                login_failure::Column::Subject,
+                login_failure::Column::Failures,
+                login_failure::Column::WindowStart,
+            ])
+            .values_panic([
+                Scope::Known.as_str().into(),
+                pair(&reserved.account, ip).into(),
+                0.into(),
+                now().into(),
+            ])
+            .on_conflict(
+                OnConflict::columns([login_failure::Column::Scope, login_failure::Column::Subject])
+                    .update_column(login_failure::Column::WindowStart)
+                    .to_owned(),
+            )
+            .to_owned();
+        db.execute(&known).await?;
+        Ok(())
+    }
+
+    /// Gives back the count of an attempt that was not made after all (refused by another
+    /// limit): it counts as nothing, neither failure nor success.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn release<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        reserved: Reserved,
+    ) -> Result<(), Error> {
+        let subjects = self.subjects(&reserved.account, reserved.client);
+        if !subjects.is_empty() {
+            db.execute(&self.give_back(&subjects, false)).await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses `account` (lower-cased) from `client` while it is throttled, counting nothing:
+    /// for counts of refusals made after the fact ([`failed`](Self::failed)), such as refused
+    /// tokens.
+    ///
+    /// # Errors
+    /// `TooManyAttempts`, as [`reserve`](Self::reserve); database errors.
     pub async fn check<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -125,7 +256,7 @@ impl LoginThrottle {
                     .add(login_failure::Column::Subject.eq(subject.as_str())),
             );
         }
-        let rows: Vec<(String, i32, DateTime<FixedOffset>)> = login_failure::Entity::find()
+        let counts = login_failure::Entity::find()
             .select_only()
             .columns([
                 login_failure::Column::Scope,
@@ -136,39 +267,13 @@ impl LoginThrottle {
             .into_tuple()
             .all(db)
             .await?;
-        let now = now();
-        let mut refusal: Option<(Scope, TimeDelta)> = None;
-        for (scope, failures, start) in rows {
-            let Some(scope) = [Scope::Account, Scope::Client, Scope::Pair]
-                .into_iter()
-                .find(|s| s.as_str() == scope)
-            else {
-                continue;
-            };
-            let ends = start + self.window();
-            let reached = u32::try_from(failures).unwrap_or(0) >= self.limit(scope);
-            if reached && ends > now && refusal.is_none_or(|(_, wait)| ends - now > wait) {
-                if scope == Scope::Account && known(db, account, client).await? {
-                    continue;
-                }
-                refusal = Some((scope, ends - now));
-            }
-        }
-        match refusal {
+        match self.refusal(db, account, client, counts, 0).await? {
             None => Ok(()),
-            Some((scope, wait)) => {
-                let wait = wait.to_std().unwrap_or_default();
-                Err(Error::TooManyAttempts {
-                    retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-                    limit: self.limit(scope),
-                    window_secs: self.config.window.as_secs(),
-                })
-            }
+            Some(refused) => Err(refused),
         }
     }
 
-    /// Counts a failed attempt on `account` from `client`, starting a new window for a count
-    /// whose window has ended.
+    /// Counts a failure of `account` from `client` (see [`check`](Self::check)).
     ///
     /// # Errors
     /// Database errors.
@@ -183,6 +288,53 @@ impl LoginThrottle {
             return Ok(());
         }
         let now = now();
+        db.execute(&self.count(&subjects, now)).await?;
+        self.sweep_now_and_then(db, now).await
+    }
+
+    /// The refusal `counts` call for, if any: a count whose window has not ended that has
+    /// reached its limit, not counting `counted` (the attempt already in it). The account's count does
+    /// not hold a client the account knows. The longest wait wins.
+    async fn refusal<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        account: &str,
+        client: Option<IpAddr>,
+        counts: Vec<(String, i32, DateTime<FixedOffset>)>,
+        counted: u32,
+    ) -> Result<Option<Error>, Error> {
+        let now = now();
+        let mut refusal: Option<(Scope, TimeDelta)> = None;
+        for (scope, failures, start) in counts {
+            let Some(scope) = [Scope::Account, Scope::Client, Scope::Pair]
+                .into_iter()
+                .find(|s| s.as_str() == scope)
+            else {
+                continue;
+            };
+            let ends = start + self.window();
+            let over =
+                u32::try_from(failures).unwrap_or(0) >= self.limit(scope).saturating_add(counted);
+            if over && ends > now && refusal.is_none_or(|(_, wait)| ends - now > wait) {
+                if scope == Scope::Account && known(db, account, client, now).await? {
+                    continue;
+                }
+                refusal = Some((scope, ends - now));
+            }
+        }
+        Ok(refusal.map(|(scope, wait)| {
+            let wait = wait.to_std().unwrap_or_default();
+            Error::TooManyAttempts {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                limit: self.limit(scope),
+                window_secs: self.config.window.as_secs(),
+            }
+        }))
+    }
+
+    /// One more failure for each of `subjects`, starting a new window for a count whose
+    /// window has ended.
+    fn count(&self, subjects: &[(Scope, String)], now: DateTime<FixedOffset>) -> InsertStatement {
         let ended = now - self.window();
         let table = login_failure::Entity;
         let window_ended =
@@ -195,7 +347,12 @@ impl LoginThrottle {
             login_failure::Column::WindowStart,
         ]);
         for (scope, subject) in subjects {
-            upsert.values_panic([scope.as_str().into(), subject.into(), 1.into(), now.into()]);
+            upsert.values_panic([
+                scope.as_str().into(),
+                subject.as_str().into(),
+                1.into(),
+                now.into(),
+            ]);
         }
         upsert.on_conflict(
             OnConflict::columns([login_failure::Column::Scope, login_failure::Column::Subject])
@@ -215,38 +372,63 @@ impl LoginThrottle {
                 ])
                 .to_owned(),
         );
-        db.execute(&upsert).await?;
-        if self.recorded.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            // A day back, not this throttle's own window: other throttles (the mail routes')
-            // keep their counts in the same table with windows of up to a day.
-            db.execute(
-                &login_failure::Entity::delete_many()
-                    .filter(login_failure::Column::WindowStart.lte(now - SWEEP_AFTER))
-                    .into_query(),
-            )
-            .await?;
-        }
-        Ok(())
+        upsert
     }
 
-    /// Forgets the failures of `account` from `client` after a successful login. The account's
-    /// own count stays: a success must not reset an attacker's budget.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn succeeded<C: ConnectionTrait>(
+    /// One failure fewer for each of `subjects` (an attempt's own count, given back); with
+    /// `forget_pair`, the pair's failures all go.
+    fn give_back(&self, subjects: &[(Scope, String)], forget_pair: bool) -> UpdateStatement {
+        let mut any = Condition::any();
+        for (scope, subject) in subjects {
+            any = any.add(
+                Condition::all()
+                    .add(login_failure::Column::Scope.eq(scope.as_str()))
+                    .add(login_failure::Column::Subject.eq(subject.as_str())),
+            );
+        }
+        let less = Expr::col(login_failure::Column::Failures).sub(1);
+        let value = if forget_pair {
+            Expr::case(login_failure::Column::Scope.eq(Scope::Pair.as_str()), 0)
+                .finally(less)
+                .into()
+        } else {
+            less
+        };
+        Query::update()
+            .table(login_failure::Entity)
+            .value(login_failure::Column::Failures, value)
+            .cond_where(any)
+            .and_where(login_failure::Column::Failures.gt(0))
+            .to_owned()
+    }
+
+    /// Every [`SWEEP_EVERY`]th count of this process deletes ended windows, and known clients
+    /// not seen for [`KNOWN_FOR`].
+    async fn sweep_now_and_then<C: ConnectionTrait>(
         &self,
         db: &C,
-        account: &str,
-        client: Option<IpAddr>,
+        now: DateTime<FixedOffset>,
     ) -> Result<(), Error> {
-        let Some(ip) = client else {
+        if self.recorded.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY != SWEEP_EVERY - 1 {
             return Ok(());
-        };
+        }
+        // A day back, not this throttle's own window: other throttles (the mail routes')
+        // keep their counts in the same table with windows of up to a day.
+        let known = || login_failure::Column::Scope.eq(Scope::Known.as_str());
+        let stale = Condition::any()
+            .add(
+                Condition::all()
+                    .add(known().not())
+                    .add(login_failure::Column::WindowStart.lte(now - SWEEP_AFTER)),
+            )
+            .add(
+                Condition::all()
+                    .add(known())
+                    .add(login_failure::Column::WindowStart.lte(now - KNOWN_FOR)),
+            );
         db.execute(
             &login_failure::Entity::delete_many()
-                .filter(login_failure::Column::Scope.eq(Scope::Pair.as_str()))
-                .filter(login_failure::Column::Subject.eq(format!("{account} {ip}")))
+                .filter(stale)
                 .into_query(),
         )
         .await?;
@@ -254,28 +436,30 @@ impl LoginThrottle {
     }
 }
 
-/// Whether some session of `account` logged in from `client`: a client the account knows.
+/// The subject of `account`'s pair with `ip`.
+fn pair(account: &str, ip: IpAddr) -> String {
+    format!("{account} {ip}")
+}
+
+/// Whether `client` has logged in to `account` within [`KNOWN_FOR`]: a client the account
+/// knows.
 async fn known<C: ConnectionTrait>(
     db: &C,
     account: &str,
     client: Option<IpAddr>,
+    now: DateTime<FixedOffset>,
 ) -> Result<bool, Error> {
     let Some(ip) = client else {
         return Ok(false);
     };
-    let select = Query::select()
-        .column((session::Entity, session::Column::Id))
-        .from(session::Entity)
-        .inner_join(
-            user::Entity,
-            Expr::col((user::Entity, user::Column::Id))
-                .equals((session::Entity, session::Column::UserId)),
-        )
-        .and_where(
-            Expr::expr(Func::lower(Expr::col((user::Entity, user::Column::Email)))).eq(account),
-        )
-        .and_where(Expr::col((session::Entity, session::Column::ClientAddr)).eq(ip.to_string()))
-        .limit(1)
-        .to_owned();
-    Ok(db.query_one(&select).await?.is_some())
+    let found = login_failure::Entity::find()
+        .select_only()
+        .column(login_failure::Column::Failures)
+        .filter(login_failure::Column::Scope.eq(Scope::Known.as_str()))
+        .filter(login_failure::Column::Subject.eq(pair(account, ip)))
+        .filter(login_failure::Column::WindowStart.gt(now - KNOWN_FOR))
+        .into_tuple::<i32>()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
 }

@@ -52,14 +52,20 @@ impl MailThrottles {
     ) -> Result<(), Error> {
         let to = format!("MAIL-TO {}", address.trim().to_lowercase());
         let from = client.map(|ip| format!("MAIL-FROM {ip}"));
-        as_requests("mail", self.per_address.check(db, &to, None).await)?;
+        // Counted as they are checked, each in one statement, so that concurrent requests
+        // cannot get past a limit together. A request refused is not counted at all: the
+        // address's count is given back when the client's refuses.
+        let counted = as_requests("mail", self.per_address.reserve(db, &to, None).await)?;
         if let Some(from) = &from {
-            as_requests("mail", self.per_client.check(db, from, None).await)?;
+            match as_requests("mail", self.per_client.reserve(db, from, None).await) {
+                Ok(_counted) => {}
+                Err(refused) => {
+                    self.per_address.release(db, counted).await?;
+                    return Err(refused);
+                }
+            }
         }
-        self.per_address.failed(db, &to, None).await?;
-        if let Some(from) = &from {
-            self.per_client.failed(db, from, None).await?;
-        }
+        drop(counted); // the request is made: it stays counted
         Ok(())
     }
 
@@ -105,7 +111,7 @@ impl MailThrottles {
 }
 
 /// The login throttle's refusal, in the words of this one.
-fn as_requests(policy: &'static str, checked: Result<(), Error>) -> Result<(), Error> {
+fn as_requests<T>(policy: &'static str, checked: Result<T, Error>) -> Result<T, Error> {
     checked.map_err(|e| match e {
         Error::TooManyAttempts {
             retry_after_secs,

@@ -139,6 +139,76 @@ async fn the_owner_on_a_known_client_logs_in_while_a_guesser_is_throttled() {
 }
 
 #[tokio::test]
+async fn the_owner_stays_known_to_the_account_after_logging_out() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    // Ann logs in from 127.0.0.1, then logs out: no session of hers is left anywhere.
+    let ann = app.user("ann").await;
+    let res = app
+        .request(reqwest::Method::POST, "/logout/all", Some(&ann.token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let guesser = client_from([127, 0, 0, 6]);
+    for _ in 0..3 {
+        assert_eq!(login_from(&app, &guesser, "guess").await, 403);
+    }
+    assert_eq!(login_from(&app, &guesser, PASSWORD).await, 429);
+    // Where she logged in before, she still gets in: the address is known to the account,
+    // whatever became of the session it made.
+    let home = client_from([127, 0, 0, 1]);
+    assert_eq!(login_from(&app, &home, PASSWORD).await, 200, "the owner");
+}
+
+#[tokio::test]
+async fn concurrent_wrong_passwords_get_no_more_than_the_limit_between_them() {
+    const LIMIT: usize = 5;
+    const SENT: usize = 30;
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "5")]).await;
+    app.user("ann").await;
+    // All at once, from one new address and from many: each attempt is counted before its
+    // password is checked, so those in flight together cannot all pass the check.
+    for sources in [
+        vec![[127, 0, 0, 7]],
+        (10..40).map(|n| [127, 0, 1, n]).collect(),
+    ] {
+        let mut set = tokio::task::JoinSet::new();
+        for n in 0..SENT {
+            let client = client_from(sources[n % sources.len()]);
+            let url = app.url("/login");
+            set.spawn(async move {
+                let form = [("username", "ann@example.com"), ("password", "guess")];
+                client
+                    .post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            });
+        }
+        let statuses: Vec<u16> = set
+            .join_all()
+            .await
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
+        let tried = statuses.iter().filter(|s| **s == 403).count();
+        let refused = statuses.iter().filter(|s| **s == 429).count();
+        assert_eq!(
+            (tried, refused),
+            (LIMIT, SENT - LIMIT),
+            "{sources:?}: {statuses:?}"
+        );
+        // The window is the account's now, for every address: the next round is all 429s,
+        // so it is a new account's turn.
+        app.db
+            .execute_unprepared("DELETE FROM login_failures")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
 async fn failed_logins_are_counted_in_the_database_for_every_server() {
     let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "4")]).await;
     app.user("ann").await;
