@@ -6,6 +6,13 @@
 //! reads it with parameters. Anything else gives `None`, and the statement goes the slower way
 //! (unnamed, parsed and run in a transaction of its own).
 //!
+//! A statement that names a column holding a secret (a password hash, a token's hash: see
+//! [`SECRET_COLUMNS`]) is never written out either: PostgreSQL writes the text of a statement
+//! that fails into its log (`log_min_error_statement`, `error` by default), and a registration
+//! with a taken email fails. Sent unnamed with its values as parameters, it logs `$1`, `$2`
+//! instead (parameters reach the log only if `log_parameter_max_length_on_error` is raised from
+//! its default of 0).
+//!
 //! No value is spliced as text of its own: integers and booleans are written by Rust's
 //! formatting; strings as escape-string literals (`E'...'`) in which every quote and every
 //! backslash is doubled, so nothing in them can end the literal whatever the server's
@@ -17,9 +24,19 @@ use std::fmt::Write as _;
 
 use sea_orm::{Statement, Value, Values};
 
+/// The columns whose values are secrets, quoted as the statements name them: a statement
+/// naming one is sent with parameters, so that its values never reach PostgreSQL's log.
+const SECRET_COLUMNS: [&str; 3] = ["\"password\"", "\"refresh_token_hash\"", "\"token_hash\""];
+
 /// `stmt`'s SQL with each `$n` replaced by its value as a typed literal; `None` when the SQL or
 /// a value is not one this module writes out for certain.
 pub(super) fn inline(stmt: &Statement) -> Option<String> {
+    if SECRET_COLUMNS
+        .iter()
+        .any(|column| stmt.sql.contains(column))
+    {
+        return None;
+    }
     let values = match &stmt.values {
         Some(Values(values)) => values.as_slice(),
         None => &[],
@@ -312,6 +329,24 @@ mod tests {
             inline(&stmt("SELECT $10, $1", ten)).as_deref(),
             Some("SELECT CAST(10 AS int4), CAST(1 AS int4)")
         );
+    }
+
+    #[test]
+    fn statements_naming_a_secret_column_are_never_written_out() {
+        for sql in [
+            r#"INSERT INTO "users" ("email", "password") VALUES ($1, $2)"#,
+            r#"UPDATE "sessions" SET "refresh_token_hash" = $1 WHERE "id" = $2"#,
+            r#"DELETE FROM "account_tokens" WHERE "token_hash" = $1 RETURNING "user_id""#,
+        ] {
+            assert_eq!(
+                inline(&stmt(sql, vec![Value::from("a"), Value::from("b")])),
+                None,
+                "{sql}"
+            );
+        }
+        let fine = r#"SELECT "email" FROM "users" WHERE "id" = $1"#;
+        let fine = inline(&stmt(fine, vec![Value::Int(Some(1))]));
+        assert!(fine.is_some());
     }
 
     #[test]
