@@ -201,15 +201,18 @@ fn after_start_up(sent: &[(usize, Sent)]) -> Vec<(usize, Sent)> {
         .collect()
 }
 
-/// Every statement a simple query that starts with the lock wait; none parsed (a statement
-/// that could not be sent with its values in would be parsed unnamed inside a transaction
-/// begun with [`BEGIN`]: none of these routes needs that); no session setting at connect.
+/// Every statement a simple query that starts with the lock wait, except those naming a
+/// column that holds a secret: those are parsed unnamed inside a transaction begun with
+/// [`BEGIN`], their values sent as parameters, so that no password hash or token hash is ever
+/// written into a query's text (PostgreSQL logs the text of a failed one). No session setting
+/// at connect.
 fn assert_unprepared(sent: &[(usize, Sent)], how: &str) {
     let inlined = sent
         .iter()
         .filter(|(_, s)| matches!(s, Sent::Query(q) if q.starts_with(LOCK_WAIT)))
         .count();
     assert!(inlined >= 8, "{how}: {inlined} statements seen: {sent:?}");
+    let mut with_secrets = 0;
     for (i, (conn, s)) in sent.iter().enumerate() {
         match s {
             Sent::Startup(params) => assert!(
@@ -229,11 +232,25 @@ fn assert_unprepared(sent: &[(usize, Sent)], how: &str) {
                     Some(BEGIN),
                     "{how}: {sql} outside its transaction"
                 );
-                panic!("{how}: not sent with its values in: {sql}");
+                let secret = ["\"password\"", "\"refresh_token_hash\"", "\"token_hash\""];
+                assert!(
+                    secret.iter().any(|column| sql.contains(column)),
+                    "{how}: not sent with its values in: {sql}"
+                );
+                with_secrets += 1;
             }
+            Sent::Query(q) => assert!(
+                !q.contains("$2b$"),
+                "{how}: a bcrypt hash written into a query: {q}"
+            ),
             _ => {}
         }
     }
+    // Registration's INSERT and login's session at least.
+    assert!(
+        with_secrets >= 2,
+        "{how}: {with_secrets} statements with secrets"
+    );
 }
 
 /// Text that could end a literal, open a comment or look like a parameter, in a title, a
