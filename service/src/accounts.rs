@@ -59,8 +59,9 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
 /// Changes the password, ends every session and revokes every token issued before, then
 /// starts a new session for the caller.
 ///
-/// The sessions end before the password changes: a failure between the two leaves the user
-/// logged out with the old password, never logged in where they should not be.
+/// The sessions end before the password changes, so that a failure between the two leaves the
+/// user logged out with the old password, never logged in where they should not be; and
+/// again after it, for a login with the old password that got in between.
 ///
 /// # Errors
 /// Those of confirming the password; `InvalidCredentials` too if the password changed
@@ -86,6 +87,9 @@ pub async fn change_password<C: ConnectionTrait>(
     if db.execute(&update).await?.rows_affected() == 0 {
         return Err(Error::InvalidCredentials);
     }
+    // Again, after: a login with the old password between the first end and the change may
+    // have started a session.
+    sessions::end_all(db, id).await?;
     sessions::start(db, auth, id, user_agent, confirmation.client).await
 }
 

@@ -25,7 +25,6 @@ use crate::auth::{Auth, Token, secret};
 use crate::users::now;
 
 /// What a login or a refresh hands out.
-#[derive(Debug)]
 pub struct TokenPair {
     pub access_token: Token,
     /// Opaque, single-use; never stored or logged as such.
@@ -33,6 +32,18 @@ pub struct TokenPair {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     pub session_id: i32,
+}
+
+/// Written by hand so that no `{:?}` can print the refresh token.
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &self.access_token)
+            .field("refresh_token", &"***")
+            .field("expires_in", &self.expires_in)
+            .field("session_id", &self.session_id)
+            .finish()
+    }
 }
 
 /// A session as its user may see it: never a token.
