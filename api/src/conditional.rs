@@ -14,8 +14,21 @@ pub const CACHE_CONTROL: &str = "private, no-cache";
 
 /// The strong ETag of `bytes`: the first 16 bytes of their SHA-256, in hex, quoted.
 pub fn tag_of(bytes: &[u8]) -> String {
+    tag_with(bytes, &[])
+}
+
+/// The strong ETag of `bytes` with `headers`, the values of header fields that belong to the
+/// representation (a list's `Link` and `X-Total-Count`): it changes when any of them does.
+fn tag_with(bytes: &[u8], headers: &[&str]) -> String {
     use std::fmt::Write;
-    let digest = Sha256::digest(bytes);
+    let mut hasher = Sha256::new();
+    hasher.update(bytes);
+    for value in headers {
+        // NUL is in no JSON text and no header value: each part ends where it seems to.
+        hasher.update([0]);
+        hasher.update(value.as_bytes());
+    }
+    let digest = hasher.finalize();
     let mut tag = String::with_capacity(34);
     tag.push('"');
     for byte in &digest[..16] {
@@ -108,9 +121,15 @@ pub fn if_match(req: &HttpRequest) -> Option<Vec<String>> {
 
 /// A cacheable GET's answer: 200 with `body` as JSON, its ETag and [`CACHE_CONTROL`], or
 /// 304 with the same headers and no body when `If-None-Match` names its tag. `res` may carry
-/// headers of its own already (they go on the 200 only).
-pub fn cached_json(req: &HttpRequest, mut res: HttpResponseBuilder, body: Vec<u8>) -> HttpResponse {
-    let tag = tag_of(&body);
+/// headers of its own already (they go on the 200 only): those whose values are part of what
+/// the client keeps go in `in_tag` too, so that a 304 also says they have not changed.
+pub fn cached_json(
+    req: &HttpRequest,
+    mut res: HttpResponseBuilder,
+    body: Vec<u8>,
+    in_tag: &[&str],
+) -> HttpResponse {
+    let tag = tag_with(&body, in_tag);
     if not_modified(req, &tag) {
         return HttpResponse::build(StatusCode::NOT_MODIFIED)
             .insert_header((header::ETAG, tag))
@@ -128,7 +147,12 @@ pub fn cached_json(req: &HttpRequest, mut res: HttpResponseBuilder, body: Vec<u8
 /// # Errors
 /// Serialization failure (never, for the DTOs).
 pub fn ok_cached<T: Serialize>(req: &HttpRequest, value: &T) -> Result<HttpResponse, ApiError> {
-    Ok(cached_json(req, HttpResponse::Ok(), json_bytes(value)?))
+    Ok(cached_json(
+        req,
+        HttpResponse::Ok(),
+        json_bytes(value)?,
+        &[],
+    ))
 }
 
 #[cfg(test)]

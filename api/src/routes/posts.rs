@@ -72,19 +72,34 @@ pub(super) async fn list_posts(
     let Claimed(who, ListParams(query)) = req;
     let page = posts::list_as(&state.db, &who, &query).await?;
     let mut res = HttpResponse::Ok();
-    if let Some(link) = link(&state, http.path(), &query, &page) {
-        res.insert_header((header::LINK, link));
+    let link = link(&state, http.path(), &query, &page);
+    if let Some(link) = &link {
+        res.insert_header((header::LINK, link.as_str()));
     }
-    if wants_count(&http) {
-        let total = posts::count(&state.db, who.user_id, &query.search).await?;
-        res.insert_header(("X-Total-Count", total.to_string()))
+    let total = if wants_count(&http) {
+        Some(
+            posts::count(&state.db, who.user_id, &query.search)
+                .await?
+                .to_string(),
+        )
+    } else {
+        None
+    };
+    if let Some(total) = &total {
+        res.insert_header(("X-Total-Count", total.as_str()))
             .insert_header(("Preference-Applied", "count=exact"));
     }
     let body: Vec<PostWithVotesOut> = page.posts.into_iter().map(Into::into).collect();
+    // The links and the count are the client's to keep with the page: the tag covers them.
+    let in_tag = [
+        link.as_deref().unwrap_or_default(),
+        total.as_deref().unwrap_or_default(),
+    ];
     Ok(conditional::cached_json(
         &http,
         res,
         conditional::json_bytes(&body)?,
+        &in_tag,
     ))
 }
 

@@ -141,6 +141,42 @@ async fn cors_allows_any_origin_by_default_and_answers_preflight() {
 }
 
 #[tokio::test]
+async fn cors_lets_scripts_send_the_conditional_headers_and_read_the_new_ones() {
+    let app = spawn_app().await;
+    let sent = "authorization, if-match, if-none-match, prefer, idempotency-key";
+    let res = app
+        .request(Method::OPTIONS, "/posts/1", None)
+        .header("Origin", "https://client.example")
+        .header("Access-Control-Request-Method", "PATCH")
+        .header("Access-Control-Request-Headers", sent)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let allowed = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in sent.split(", ") {
+        assert!(allowed.contains(header), "{header} not in {allowed}");
+    }
+    let ann = app.user("ann").await;
+    let res = app
+        .request(Method::GET, "/posts/", Some(&ann.token))
+        .header("Origin", "https://client.example")
+        .send()
+        .await
+        .unwrap();
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in ["etag", "link", "x-total-count", "retry-after"] {
+        assert!(exposed.contains(header), "{header} not in {exposed}");
+    }
+}
+
+#[tokio::test]
 async fn cors_origins_limit_who_is_allowed() {
     let app = spawn_app_with(&[("CORS_ORIGINS", "https://good.example")]).await;
     let res = app

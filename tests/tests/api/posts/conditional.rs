@@ -278,3 +278,52 @@ async fn an_if_match_write_answers_the_tag_of_its_own_version_not_of_a_later_wri
         "no conditional write won a round"
     );
 }
+
+#[tokio::test]
+async fn the_lists_tag_covers_its_links_and_its_count() {
+    // A post deleted off the page changes neither the page's posts nor its body, but it
+    // changes the count and whether a next page exists: a 304 would leave the client both.
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let oldest = id_of(&app.post(&ann, "oldest", true).await);
+    for n in 0..2 {
+        app.post(&ann, &format!("post {n}"), true).await;
+    }
+    let path = "/posts/?limit=2";
+    let first = app
+        .request(Method::GET, path, Some(&ann.token))
+        .header("Prefer", "count=exact")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.headers()["x-total-count"], "3");
+    assert!(first.headers().contains_key("link"));
+    let tag = first.headers()[ETAG].to_str().unwrap().to_owned();
+    // Without the count asked for, the same page is another representation.
+    assert_ne!(etag_of(&app, &ann, path).await, tag);
+    let res = app.delete_post(&ann, oldest).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let again = app
+        .request(Method::GET, path, Some(&ann.token))
+        .header("Prefer", "count=exact")
+        .header(IF_NONE_MATCH, tag.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the count and the links changed"
+    );
+    assert_eq!(again.headers()["x-total-count"], "2");
+    assert!(!again.headers().contains_key("link"), "no next page now");
+    let tag = again.headers()[ETAG].to_str().unwrap().to_owned();
+    let res = app
+        .request(Method::GET, path, Some(&ann.token))
+        .header("Prefer", "count=exact")
+        .header(IF_NONE_MATCH, tag.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+}

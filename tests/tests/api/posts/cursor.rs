@@ -113,6 +113,7 @@ async fn cursor_pages_neither_repeat_nor_skip_while_others_create_and_delete() {
     let (first, mut next, _) = page(&app, &ann, "/posts/?limit=4").await;
     let mut seen = first.clone();
     let mut deleted = BTreeSet::new();
+    let mut seen_then_deleted = BTreeSet::new();
     while let Some(url) = next {
         // Between pages: new posts at the top, and a post not yet reached deleted.
         posts(&app, &bob, 2, "new").await;
@@ -127,6 +128,16 @@ async fn cursor_pages_neither_repeat_nor_skip_while_others_create_and_delete() {
             );
             deleted.insert(*victim);
         }
+        // And posts already seen: the page's last (the one the cursor starts after) and the
+        // one before it. The next page still starts right after the boundary.
+        for &gone in seen.iter().rev().take(2) {
+            if !deleted.contains(&gone) {
+                let res = app.delete_post(&bob, gone).await;
+                assert_eq!(res.status(), StatusCode::NO_CONTENT);
+                seen_then_deleted.insert(gone);
+            }
+        }
+        deleted.extend(seen_then_deleted.iter().copied());
         let (ids, n, _) = page(&app, &ann, &url).await;
         seen.extend(ids);
         next = n;
@@ -134,8 +145,9 @@ async fn cursor_pages_neither_repeat_nor_skip_while_others_create_and_delete() {
     let expected: Vec<i64> = before
         .iter()
         .copied()
-        .filter(|id| !deleted.contains(id))
+        .filter(|id| !deleted.contains(id) || seen_then_deleted.contains(id))
         .collect();
+    assert!(seen_then_deleted.len() >= 4, "{seen_then_deleted:?}");
     assert_eq!(
         seen, expected,
         "no duplicates, no gaps, none of the new posts"
