@@ -173,6 +173,28 @@ async fn an_expired_key_runs_the_request_again() {
 }
 
 #[tokio::test]
+async fn a_key_is_kept_for_its_configured_lifetime() {
+    use tests::sea_orm::EntityTrait;
+    for (setting, hours) in [(None, 24), (Some("1"), 1), (Some("720"), 720)] {
+        let vars: Vec<(&str, &str)> = setting
+            .map(|h| ("IDEMPOTENCY_KEY_TTL_HOURS", h))
+            .into_iter()
+            .collect();
+        let app = tests::spawn_app_with(&vars).await;
+        let ann = app.user("ann").await;
+        let body = json!({"title": "kept", "content": "for a while"});
+        assert_eq!(post_with_key(&app, &ann, "kept", &body).await.status(), 201);
+        let rows = entity::idempotency_key::Entity::find()
+            .all(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "{setting:?}");
+        let kept = rows[0].expires_at - rows[0].created_at;
+        assert_eq!(kept, chrono::TimeDelta::hours(hours), "{setting:?}");
+    }
+}
+
+#[tokio::test]
 async fn racing_repeats_of_one_key_create_one_post() {
     let app = spawn_app().await;
     let ann = app.user("ann").await;
