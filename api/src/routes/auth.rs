@@ -85,6 +85,7 @@ pub(super) async fn login(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
@@ -109,6 +110,7 @@ pub(super) async fn logout(state: Data<AppState>, req: Authed) -> Result<HttpRes
         (status = 204, description = "Every session ended"),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]

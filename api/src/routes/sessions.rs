@@ -45,6 +45,7 @@ pub(super) async fn list_sessions(
         (status = 204, description = "Every session ended"),
         (status = 401, description = "Not authenticated / Could not validate credentials", body = ErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
@@ -70,6 +71,7 @@ pub(super) async fn end_all_sessions(
         (status = 404, description = "session with id: {id} was not found", body = ErrorBody),
         (status = 422, description = "Validation error", body = ValidationErrorBody),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]

@@ -198,6 +198,7 @@ pub(super) async fn change_password(
                 ("RateLimit" = String, description = "What is left of it: `\"login\";r=0;t=<seconds to wait>`"),
             )),
         (status = 503, description = "database unavailable", body = ErrorBody),
+        (status = 507, description = "insufficient storage: the database's disk is full", body = ErrorBody),
     ),
     security(("OAuth2PasswordBearer" = []))
 )]
