@@ -182,6 +182,16 @@ pub async fn refresh<C: ConnectionTrait>(
     let row = db.query_one(&rotate).await?.ok_or(Error::InvalidGrant)?;
     let session_id: i32 = row.try_get("", "id")?;
     let user_id: i32 = row.try_get("", "user_id")?;
+    // The session's tokens retired a whole refresh lifetime ago go: each expired by now
+    // (issued before it was retired), so presenting one again is refused either way. Only the
+    // reuse alarm for it is lost; a session refreshed for years keeps a month of them.
+    db.execute(
+        &retired_refresh_token::Entity::delete_many()
+            .filter(retired_refresh_token::Column::SessionId.eq(session_id))
+            .filter(retired_refresh_token::Column::RetiredAt.lte(now - auth.refresh_ttl()))
+            .into_query(),
+    )
+    .await?;
     pair(auth, user_id, session_id, new.plain)
 }
 

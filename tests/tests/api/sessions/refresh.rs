@@ -133,3 +133,43 @@ async fn a_refreshed_session_keeps_its_id_and_moves_its_last_use() {
     assert_eq!(a["created_at"], b["created_at"]);
     assert!(a["last_used_at"].as_str() > b["last_used_at"].as_str());
 }
+
+#[tokio::test]
+async fn retired_tokens_are_kept_for_a_refresh_lifetime_then_pruned() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let first = app.session(&ann).await;
+    let second = Pair::of(app.refresh(&first.refresh).await).await;
+    let retired = |app: &tests::TestApp| {
+        let db = app.db.clone();
+        let statement = sea_orm::Statement::from_string(
+            app.backend(),
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM retired_refresh_tokens",
+        );
+        async move {
+            let row = db.query_one_raw(statement).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(retired(&app).await, 1);
+    // The token retired so far was retired a refresh lifetime ago, as far as the database
+    // knows; the next refresh prunes it and keeps the one it retires.
+    app.db
+        .execute_unprepared(
+            "UPDATE retired_refresh_tokens SET retired_at = '2001-01-01 00:00:00+00:00'",
+        )
+        .await
+        .unwrap();
+    let third = Pair::of(app.refresh(&second.refresh).await).await;
+    assert_eq!(
+        retired(&app).await,
+        1,
+        "the old one pruned, the new one kept"
+    );
+    // The pruned token is refused as any unknown one, and no longer ends the session (it
+    // expired long ago); a token retired within the lifetime still does.
+    assert_invalid_grant(app.refresh(&first.refresh).await, "a pruned token").await;
+    assert_eq!(me_status(&app, &third.access).await, 200);
+    assert_invalid_grant(app.refresh(&second.refresh).await, "a retired token").await;
+    assert_eq!(me_status(&app, &third.access).await, 401);
+}
