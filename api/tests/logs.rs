@@ -19,9 +19,12 @@ use tests::{TempDir, api_binary, free_port, send_sync, sigterm, sync_client};
 const SECRET: &str = "log-test-secret-key-0123456789abcdef-0123456789";
 const PASSWORD: &str = "log test password 42";
 
-/// Registers, logs in (right and wrong), reads `/users/me`, and sends a forged token with a
-/// request id of the client's: five requests. Returns the token issued.
-fn exercise(http: &Client, base: &str) -> String {
+const NEW_PASSWORD: &str = "log test new password 43";
+
+/// Registers, logs in (right and wrong), reads `/users/me`, sends a forged token with a
+/// request id of the client's, refreshes, presents the retired refresh token again, logs in
+/// again, changes the password and logs out: ten requests. Returns every token issued.
+fn exercise(http: &Client, base: &str) -> Vec<String> {
     let user = json!({"email": "log@example.com", "password": PASSWORD});
     let (status, _) = send_sync(http.post(format!("{base}/users/")).json(&user)).expect("register");
     assert_eq!(status, 201);
@@ -44,7 +47,41 @@ fn exercise(http: &Client, base: &str) -> String {
         .header("X-Request-Id", "log-test-request-1");
     let (status, _) = send_sync(forged).expect("bad token");
     assert_eq!(status, 401);
-    token
+
+    let refresh = |token: &str| {
+        let form = [("grant_type", "refresh_token"), ("refresh_token", token)];
+        send_sync(http.post(format!("{base}/login")).form(&form))
+    };
+    let first_refresh = body["refresh_token"].as_str().expect("refresh").to_owned();
+    let (status, second) = refresh(&first_refresh).expect("refresh");
+    assert_eq!(status, 200);
+    let second: Value = serde_json::from_str(&second).expect("JSON");
+    // Reused: the session ends, logged as a warning, which must not quote the token.
+    let (status, _) = refresh(&first_refresh).expect("reuse");
+    assert_eq!(status, 400);
+    let (status, third) = login(PASSWORD).expect("login again");
+    assert_eq!(status, 200);
+    let third: Value = serde_json::from_str(&third).expect("JSON");
+    let change = json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD});
+    let put = http
+        .put(format!("{base}/users/me/password"))
+        .bearer_auth(third["access_token"].as_str().expect("token"))
+        .json(&change);
+    let (status, fourth) = send_sync(put).expect("password change");
+    assert_eq!(status, 200);
+    let fourth: Value = serde_json::from_str(&fourth).expect("JSON");
+    let logout = http
+        .post(format!("{base}/logout"))
+        .bearer_auth(fourth["access_token"].as_str().expect("token"));
+    let (status, _) = send_sync(logout).expect("logout");
+    assert_eq!(status, 204);
+    let mut tokens = vec![token, first_refresh];
+    for pair in [&second, &third, &fourth] {
+        for field in ["access_token", "refresh_token"] {
+            tokens.push(pair[field].as_str().expect("token").to_owned());
+        }
+    }
+    tokens
 }
 
 /// The server binary on `port`, logging at `rust_log` into `server.log` in `dir`; waits until
@@ -98,13 +135,19 @@ fn logs_hold_no_secrets_and_one_line_per_request() {
     let port = free_port();
     let (server, log_path) = start(&dir, port, "debug");
     let http = sync_client(Duration::from_secs(10));
-    let token = exercise(&http, &format!("http://127.0.0.1:{port}"));
-    // The `/health` that answered, and the five of `exercise`.
-    let requests = 1 + 5;
+    let tokens = exercise(&http, &format!("http://127.0.0.1:{port}"));
+    // The `/health` that answered, and the ten of `exercise`.
+    let requests = 1 + 10;
     let text = stop(server, &log_path);
     drop(dir);
 
-    assert_no_secrets(&text, &token);
+    assert!(
+        text.contains("a retired refresh token was presented again"),
+        "the reuse is logged:\n{text}"
+    );
+    for token in &tokens {
+        assert_no_secrets(&text, token);
+    }
     assert_one_line_per_request(&text, requests);
 }
 
@@ -243,6 +286,7 @@ fn uuid_like(id: &str) -> bool {
 fn assert_no_secrets(text: &str, token: &str) {
     for (what, secret) in [
         ("the password", PASSWORD),
+        ("the new password", NEW_PASSWORD),
         ("the wrong password", "wrong password 99"),
         ("the wrong password, form-encoded", "wrong+password+99"),
         ("a bcrypt hash", "$2b$"),
