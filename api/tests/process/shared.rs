@@ -65,6 +65,9 @@ fn two_servers_started_at_once_on_one_fresh_database_share_it() {
         assert_eq!(voted.0, 201, "round {round}: {voted:?}");
         let counted = call(&b, Method::GET, &format!("/posts/{id}"), &token, None);
         assert_eq!(json_of(&counted)["votes"], 1, "round {round}: {counted:?}");
+        if round == 0 {
+            writes_through_both_at_once(&a, &b, &token);
+        }
         for (name, server) in [("first", &a), ("second", &b)] {
             let log = server.stderr();
             assert!(
@@ -73,6 +76,41 @@ fn two_servers_started_at_once_on_one_fresh_database_share_it() {
             );
         }
     }
+}
+
+/// Posts created through both servers at once, 8 writers at a time: every one is 201 (the
+/// busy timeout waits for the other process's write lock, never a "database is locked"), and
+/// every one is there.
+fn writes_through_both_at_once(a: &Server, b: &Server, token: &str) {
+    const WRITERS: usize = 8;
+    const EACH: usize = 12;
+    let statuses: Vec<u16> = thread::scope(|s| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let server = if w % 2 == 0 { a } else { b };
+                s.spawn(move || {
+                    (0..EACH)
+                        .map(|n| {
+                            let body = post_body(&format!("busy {w} {n}"));
+                            call(server, Method::POST, "/posts/", token, Some(&body)).0
+                        })
+                        .collect::<Vec<u16>>()
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a writer"))
+            .collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let listed = call(a, Method::GET, "/posts/?limit=100&search=busy", token, None);
+    let posts = json_of(&listed);
+    assert_eq!(
+        posts.as_array().map(Vec::len),
+        Some(WRITERS * EACH),
+        "{listed:?}"
+    );
 }
 
 fn call(
