@@ -56,8 +56,8 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
     }
 }
 
-/// Changes the password, ends every session and revokes every token issued before, then
-/// starts a new session for the caller.
+/// Changes the password, ends every session, revokes every token issued before and cancels
+/// any pending password reset, then starts a new session for the caller.
 ///
 /// The sessions end before the password changes, so that a failure between the two leaves the
 /// user logged out with the old password, never logged in where they should not be; and
@@ -90,6 +90,7 @@ pub async fn change_password<C: ConnectionTrait>(
     // Again, after: a login with the old password between the first end and the change may
     // have started a session.
     sessions::end_all(db, id).await?;
+    crate::email::cancel_resets(db, id).await?;
     sessions::start(db, auth, id, user_agent, confirmation.client).await
 }
 

@@ -26,7 +26,7 @@ use chrono::TimeDelta;
 use sea_orm::ConnectionTrait;
 
 pub use change::{EmailChange, change_email};
-pub use recovery::{request_reset, reset_password};
+pub use recovery::{cancel_resets, request_reset, reset_password};
 pub use throttles::MailThrottles;
 pub use verification::{register, resend_verification, verify_email};
 

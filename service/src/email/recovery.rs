@@ -45,6 +45,15 @@ where
     Ok(())
 }
 
+/// Cancels the reset tokens mailed to `user_id`: its password was changed by its owner, and
+/// a reset link still in a mailbox must not undo that.
+///
+/// # Errors
+/// Database errors.
+pub async fn cancel_resets<C: ConnectionTrait>(db: &C, user_id: i32) -> Result<(), Error> {
+    tokens::revoke(db, user_id, Purpose::PasswordReset).await
+}
+
 /// Sets a new password for the account whose reset token is `token`, which works once, and
 /// ends every session of that account and every access token issued before.
 ///

@@ -161,6 +161,23 @@ pub(super) async fn claim<C: ConnectionTrait>(
         .map_err(Error::from)
 }
 
+/// Deletes every token of `user_id` for `purpose`.
+pub(super) async fn revoke<C: ConnectionTrait>(
+    db: &C,
+    user_id: i32,
+    purpose: Purpose,
+) -> Result<(), Error> {
+    db.execute(
+        &Query::delete()
+            .from_table(account_token::Entity)
+            .and_where(Expr::col(account_token::Column::UserId).eq(user_id))
+            .and_where(Expr::col(account_token::Column::Purpose).eq(purpose.as_str()))
+            .to_owned(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Deletes every token of `user_id`: they were sent to an address the account no longer has.
 pub(super) async fn revoke_all<C: ConnectionTrait>(db: &C, user_id: i32) -> Result<(), Error> {
     db.execute(

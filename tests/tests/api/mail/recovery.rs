@@ -102,6 +102,29 @@ async fn a_reset_token_sets_the_new_password_once() {
 }
 
 #[tokio::test]
+async fn a_password_change_cancels_a_pending_reset() {
+    let (app, sink) = mail_app(&[]).await;
+    register(&app, "ann@example.com").await;
+    app.password_recovery("ann@example.com").await;
+    let token = sink.next_for("ann@example.com").await.token();
+    // The owner, still logged in, changes the password: the reset link in the mailbox (which
+    // someone else may read) must not undo that.
+    let pair = login_pair(&app, "ann@example.com", PASSWORD).await;
+    let access = pair["access_token"].as_str().unwrap();
+    let change = json!({"current_password": PASSWORD, "new_password": "changed by the owner"});
+    let res = app
+        .request(reqwest::Method::PUT, "/users/me/password", Some(access))
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.reset_password(&token, NEW_PASSWORD).await;
+    assert_detail(res, 400, "invalid or expired token").await;
+    login_pair(&app, "ann@example.com", "changed by the owner").await;
+}
+
+#[tokio::test]
 async fn an_expired_reset_token_is_refused() {
     let (app, sink) = mail_app(&[]).await;
     register(&app, "ann@example.com").await;
