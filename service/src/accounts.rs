@@ -48,7 +48,9 @@ pub(crate) async fn confirm<C: ConnectionTrait>(
         .check_password(confirmation.password, Some(hash.clone()))
         .await?
     {
-        throttle.succeeded(db, reserved).await?;
+        throttle
+            .succeeded(db, reserved, confirmation.user.id)
+            .await?;
         Ok(hash)
     } else {
         // The reservation stays: it is this failure's count.
@@ -80,7 +82,7 @@ pub async fn change_password<C: ConnectionTrait>(
     sessions::end_all(db, id).await?;
     let update = Query::update()
         .table(user::Entity)
-        .value(user::Column::Password, new_hash)
+        .value(user::Column::Password, new_hash.clone())
         .and_where(Expr::col(user::Column::Id).eq(id))
         .and_where(Expr::col(user::Column::Password).eq(old_hash))
         .to_owned();
@@ -91,7 +93,13 @@ pub async fn change_password<C: ConnectionTrait>(
     // have started a session.
     sessions::end_all(db, id).await?;
     crate::email::cancel_resets(db, id).await?;
-    sessions::start(db, auth, id, user_agent, confirmation.client).await
+    let start = sessions::Start {
+        user_id: id,
+        password_hash: &new_hash,
+        user_agent,
+        client: confirmation.client,
+    };
+    sessions::start(db, auth, start).await
 }
 
 /// Deletes the account with its posts, votes, sessions and tokens: one `DELETE`, whose

@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset};
-use entity::{account_state, retired_refresh_token, session};
+use entity::{account_state, retired_refresh_token, session, user};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -61,18 +61,37 @@ pub struct SessionInfo {
 /// The longest `User-Agent` kept, in characters.
 const USER_AGENT_MAX: usize = 255;
 
-/// Starts a session for `user_id` (who has just proved who they are) from `client`, and
-/// issues its first token pair. The user's expired sessions are swept on the way.
+/// Who a new session is for, and from where.
+pub struct Start<'a> {
+    pub user_id: i32,
+    /// The hash the user's password was just checked against (or made): the session starts
+    /// only while it is still the user's.
+    pub password_hash: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub client: Option<IpAddr>,
+}
+
+/// Starts a session for a user who has just proved who they are, and issues its first token
+/// pair. The user's expired sessions are swept on the way.
+///
+/// One `INSERT ... SELECT ... FROM users WHERE id = $ AND password = $`: a password changed
+/// since it was checked (by its owner, locking whoever this is out; or the user deleted)
+/// starts nothing, so no login that raced a password change keeps a session after it.
 ///
 /// # Errors
-/// Database errors (a user deleted meanwhile is a foreign key violation: `InvalidToken`).
+/// `InvalidCredentials` when the password is no longer the one checked, or the user is gone;
+/// database errors.
 pub async fn start<C: ConnectionTrait>(
     db: &C,
     auth: &Auth,
-    user_id: i32,
-    user_agent: Option<&str>,
-    client: Option<IpAddr>,
+    start: Start<'_>,
 ) -> Result<TokenPair, Error> {
+    let Start {
+        user_id,
+        password_hash,
+        user_agent,
+        client,
+    } = start;
     let now = now();
     db.execute(
         &session::Entity::delete_many()
@@ -83,6 +102,20 @@ pub async fn start<C: ConnectionTrait>(
     .await?;
     let refresh = secret::generate()?;
     let user_agent = user_agent.map(|ua| ua.chars().take(USER_AGENT_MAX).collect::<String>());
+    let values = Query::select()
+        .exprs([
+            Expr::col((user::Entity, user::Column::Id)),
+            Expr::val(refresh.hash.clone()),
+            Expr::val(user_agent),
+            Expr::val(client.map(|ip| ip.to_string())),
+            Expr::val(now),
+            Expr::val(now),
+            Expr::val(now + auth.refresh_ttl()),
+        ])
+        .from(user::Entity)
+        .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id))
+        .and_where(Expr::col((user::Entity, user::Column::Password)).eq(password_hash))
+        .to_owned();
     let insert = Query::insert()
         .into_table(session::Entity)
         .columns([
@@ -94,24 +127,15 @@ pub async fn start<C: ConnectionTrait>(
             session::Column::LastUsedAt,
             session::Column::ExpiresAt,
         ])
-        .values_panic([
-            user_id.into(),
-            refresh.hash.clone().into(),
-            user_agent.into(),
-            client.map(|ip| ip.to_string()).into(),
-            now.into(),
-            now.into(),
-            (now + auth.refresh_ttl()).into(),
-        ])
+        .select_from(values)
+        .map_err(|e| Error::Internal(format!("session insert: {e}")))?
         .returning_col(session::Column::Id)
         .to_owned();
-    let row = db.query_one(&insert).await.map_err(|e| match e.sql_err() {
-        Some(SqlErr::ForeignKeyConstraintViolation(_)) => Error::InvalidToken,
-        _ => Error::from(e),
-    })?;
-    let session_id: i32 = row
-        .ok_or_else(|| Error::Internal("session insert returned no row".into()))?
-        .try_get("", "id")?;
+    let row = db
+        .query_one(&insert)
+        .await?
+        .ok_or(Error::InvalidCredentials)?;
+    let session_id: i32 = row.try_get("", "id")?;
     pair(auth, user_id, session_id, refresh.plain)
 }
 
@@ -184,14 +208,16 @@ pub async fn refresh<C: ConnectionTrait>(
     let user_id: i32 = row.try_get("", "user_id")?;
     // The session's tokens retired a whole refresh lifetime ago go: each expired by now
     // (issued before it was retired), so presenting one again is refused either way. Only the
-    // reuse alarm for it is lost; a session refreshed for years keeps a month of them.
-    db.execute(
-        &retired_refresh_token::Entity::delete_many()
-            .filter(retired_refresh_token::Column::SessionId.eq(session_id))
-            .filter(retired_refresh_token::Column::RetiredAt.lte(now - auth.refresh_ttl()))
-            .into_query(),
-    )
-    .await?;
+    // reuse alarm for it is lost; a session refreshed for years keeps a month of them. Best
+    // effort: the rotation is done, and a client denied its new pair would retry with the old
+    // token, which is reuse and would end its session.
+    let prune = retired_refresh_token::Entity::delete_many()
+        .filter(retired_refresh_token::Column::SessionId.eq(session_id))
+        .filter(retired_refresh_token::Column::RetiredAt.lte(now - auth.refresh_ttl()))
+        .into_query();
+    if let Err(e) = db.execute(&prune).await {
+        log::warn!("could not prune a session's retired refresh tokens: {e}");
+    }
     pair(auth, user_id, session_id, new.plain)
 }
 

@@ -147,19 +147,23 @@ pub(crate) async fn find_credentials<C: ConnectionTrait>(
     Ok(Credentials::find_by_statement(statement).one(db).await?)
 }
 
-/// Replaces a user's password hash: a login rehashes a hash of another cost than the
-/// configured one.
+/// Replaces a user's password hash `old` by `new` (the same password at another cost: a
+/// login rehashes a hash of another cost than the configured one), unless the hash is no
+/// longer `old`: a password change that got in meanwhile must not be undone by the old
+/// password's rehash. Whether it was replaced.
 pub(crate) async fn set_password_hash<C: ConnectionTrait>(
     db: &C,
     id: i32,
-    hash: String,
-) -> Result<(), Error> {
-    user::Entity::update_many()
-        .col_expr(user::Column::Password, Expr::value(hash))
+    old: &str,
+    new: &str,
+) -> Result<bool, Error> {
+    let done = user::Entity::update_many()
+        .col_expr(user::Column::Password, Expr::value(new))
         .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Password.eq(old))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(done.rows_affected == 1)
 }
 
 /// The bcrypt cost most stored password hashes have (`$2b$12$...`: the two digits after the

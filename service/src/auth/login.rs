@@ -52,19 +52,33 @@ pub async fn login<C: ConnectionTrait>(
         ),
         None => (None, None),
     };
-    match (auth.check_password(attempt.password, hash).await?, user) {
-        (true, Some((id, verified, rehash))) => {
-            throttle.succeeded(db, reserved).await?;
+    match (
+        auth.check_password(attempt.password, hash.clone()).await?,
+        user,
+        hash,
+    ) {
+        (true, Some((id, verified, rehash)), Some(mut hash)) => {
+            throttle.succeeded(db, reserved, id).await?;
             // A hash of another cost (adopted, or made before BCRYPT_COST changed) is made
             // anew at the configured one: the stored costs converge on it.
             if rehash {
-                let hash = auth.rehash(attempt.password).await?;
-                users::set_password_hash(db, id, hash).await?;
+                let new = auth.rehash(attempt.password).await?;
+                if users::set_password_hash(db, id, &hash, &new).await? {
+                    hash = new;
+                }
             }
             if auth.requires_verified_email() && !verified {
                 return Err(Error::EmailNotVerified);
             }
-            sessions::start(db, auth, id, attempt.user_agent, attempt.client).await
+            // Only while the password is still the one just checked: a change that got in
+            // meanwhile (its owner locking this login out) leaves no session started.
+            let start = sessions::Start {
+                user_id: id,
+                password_hash: &hash,
+                user_agent: attempt.user_agent,
+                client: attempt.client,
+            };
+            sessions::start(db, auth, start).await
         }
         // The reservation stays: it is this failure's count.
         _ => Err(Error::InvalidCredentials),

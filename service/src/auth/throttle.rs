@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use entity::login_failure;
-use sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, UpdateStatement};
+use entity::{login_failure, user};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, InsertStatement, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
 };
@@ -46,8 +46,9 @@ pub struct ThrottleConfig {
     pub window: Duration,
 }
 
-/// What is counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What is counted. The order is the order every statement writes a login's rows in, so
+/// that two statements on the same rows never wait for each other in a circle (a deadlock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Scope {
     Account,
     Client,
@@ -57,6 +58,12 @@ enum Scope {
 }
 
 impl Scope {
+    fn parse(scope: &str) -> Option<Self> {
+        [Scope::Account, Scope::Client, Scope::Pair, Scope::Known]
+            .into_iter()
+            .find(|s| s.as_str() == scope)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Scope::Account => "account",
@@ -84,11 +91,22 @@ pub const KNOWN_FOR: TimeDelta = TimeDelta::days(180);
 
 /// An attempt counted as a failure by [`LoginThrottle::reserve`] until it is known to have
 /// succeeded ([`LoginThrottle::succeeded`]). Dropped, it stays counted: a failed attempt, or
-/// one whose outcome never came.
+/// one whose outcome never came (a database error on the way, say).
 #[must_use = "a reserved attempt stays counted as a failure unless it is given back"]
 pub struct Reserved {
-    account: String,
+    /// Each row the attempt was counted in, as the count left it, in [`Scope`]'s order.
+    counted: Vec<Count>,
     client: Option<IpAddr>,
+}
+
+/// A row of `login_failures` as an attempt's count left it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Count {
+    scope: Scope,
+    subject: String,
+    failures: i32,
+    /// The window the attempt was counted in: a give-back touches the row only in it.
+    window_start: DateTime<FixedOffset>,
 }
 
 impl LoginThrottle {
@@ -112,7 +130,7 @@ impl LoginThrottle {
         }
     }
 
-    /// The counted rows of an attempt on `account` from `client`, with their limits.
+    /// The counted rows of an attempt on `account` from `client`, in [`Scope`]'s order.
     fn subjects(&self, account: &str, client: Option<IpAddr>) -> Vec<(Scope, String)> {
         let mut subjects = vec![(Scope::Account, account.to_owned())];
         if let Some(ip) = client {
@@ -138,44 +156,49 @@ impl LoginThrottle {
         client: Option<IpAddr>,
     ) -> Result<Reserved, Error> {
         let subjects = self.subjects(account, client);
-        let reserved = Reserved {
-            account: account.to_owned(),
-            client,
-        };
         if subjects.is_empty() {
-            return Ok(reserved);
+            return Ok(Reserved {
+                counted: Vec::new(),
+                client,
+            });
         }
         let now = now();
         let mut upsert = self.count(&subjects, now);
         upsert.returning(Query::returning().columns([
             login_failure::Column::Scope,
+            login_failure::Column::Subject,
             login_failure::Column::Failures,
             login_failure::Column::WindowStart,
         ]));
-        let mut counts = Vec::with_capacity(subjects.len());
+        let mut counted = Vec::with_capacity(subjects.len());
         for row in db.query_all(&upsert).await? {
-            counts.push((
-                row.try_get_by_index::<String>(0)?,
-                row.try_get_by_index::<i32>(1)?,
-                row.try_get_by_index::<DateTime<FixedOffset>>(2)?,
-            ));
+            let scope: String = row.try_get_by_index(0)?;
+            if let Some(scope) = Scope::parse(&scope) {
+                counted.push(Count {
+                    scope,
+                    subject: row.try_get_by_index(1)?,
+                    failures: row.try_get_by_index(2)?,
+                    window_start: row.try_get_by_index(3)?,
+                });
+            }
         }
-        // This attempt is in the counts now: it is over a limit when it took a count past it.
-        match self.refusal(db, account, client, counts, 1).await? {
+        counted.sort();
+        let reserved = Reserved { counted, client };
+        match self.refusal(db, account, client, &reserved.counted).await? {
             None => {
                 self.sweep_now_and_then(db, now).await?;
                 Ok(reserved)
             }
             Some(refused) => {
-                db.execute(&self.give_back(&subjects, false)).await?;
+                self.release(db, reserved).await?;
                 Err(refused)
             }
         }
     }
 
     /// Gives back the count of an attempt that succeeded, forgets its pair's failures, and
-    /// records its client as known to the account. The account's and the client's failures
-    /// stay: a success must not reset an attacker's budget.
+    /// records its client as known to `user_id`, the account's user. The account's and the
+    /// client's failures stay: a success must not reset an attacker's budget. One statement.
     ///
     /// # Errors
     /// Database errors.
@@ -183,40 +206,17 @@ impl LoginThrottle {
         &self,
         db: &C,
         reserved: Reserved,
+        user_id: i32,
     ) -> Result<(), Error> {
-        let subjects = self.subjects(&reserved.account, reserved.client);
-        if !subjects.is_empty() {
-            db.execute(&self.give_back(&subjects, true)).await?;
+        let known = reserved.client.map(|ip| known_subject(user_id, ip));
+        if let Some(statement) = give_back(&reserved.counted, true, known.as_deref()) {
+            db.execute(&statement).await?;
         }
-        let Some(ip) = reserved.client else {
-            return Ok(());
-        };
-        let known = Query::insert()
-            .into_table(login_failure::Entity)
-            .columns([
-                login_failure::Column::Scope,
-                login_failure::Column::Subject,
-                login_failure::Column::Failures,
-                login_failure::Column::WindowStart,
-            ])
-            .values_panic([
-                Scope::Known.as_str().into(),
-                pair(&reserved.account, ip).into(),
-                0.into(),
-                now().into(),
-            ])
-            .on_conflict(
-                OnConflict::columns([login_failure::Column::Scope, login_failure::Column::Subject])
-                    .update_column(login_failure::Column::WindowStart)
-                    .to_owned(),
-            )
-            .to_owned();
-        db.execute(&known).await?;
         Ok(())
     }
 
-    /// Gives back the count of an attempt that was not made after all (refused by another
-    /// limit): it counts as nothing, neither failure nor success.
+    /// Gives back the count of an attempt that was not made after all (refused, by this
+    /// throttle or another): it counts as nothing, neither failure nor success.
     ///
     /// # Errors
     /// Database errors.
@@ -225,96 +225,28 @@ impl LoginThrottle {
         db: &C,
         reserved: Reserved,
     ) -> Result<(), Error> {
-        let subjects = self.subjects(&reserved.account, reserved.client);
-        if !subjects.is_empty() {
-            db.execute(&self.give_back(&subjects, false)).await?;
+        if let Some(statement) = give_back(&reserved.counted, false, None) {
+            db.execute(&statement).await?;
         }
         Ok(())
     }
 
-    /// Refuses `account` (lower-cased) from `client` while it is throttled, counting nothing:
-    /// for counts of refusals made after the fact ([`failed`](Self::failed)), such as refused
-    /// tokens.
-    ///
-    /// # Errors
-    /// `TooManyAttempts`, as [`reserve`](Self::reserve); database errors.
-    pub async fn check<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        account: &str,
-        client: Option<IpAddr>,
-    ) -> Result<(), Error> {
-        let subjects = self.subjects(account, client);
-        if subjects.is_empty() {
-            return Ok(());
-        }
-        let mut any = Condition::any();
-        for (scope, subject) in &subjects {
-            any = any.add(
-                Condition::all()
-                    .add(login_failure::Column::Scope.eq(scope.as_str()))
-                    .add(login_failure::Column::Subject.eq(subject.as_str())),
-            );
-        }
-        let counts = login_failure::Entity::find()
-            .select_only()
-            .columns([
-                login_failure::Column::Scope,
-                login_failure::Column::Failures,
-                login_failure::Column::WindowStart,
-            ])
-            .filter(any)
-            .into_tuple()
-            .all(db)
-            .await?;
-        match self.refusal(db, account, client, counts, 0).await? {
-            None => Ok(()),
-            Some(refused) => Err(refused),
-        }
-    }
-
-    /// Counts a failure of `account` from `client` (see [`check`](Self::check)).
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn failed<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        account: &str,
-        client: Option<IpAddr>,
-    ) -> Result<(), Error> {
-        let subjects = self.subjects(account, client);
-        if subjects.is_empty() {
-            return Ok(());
-        }
-        let now = now();
-        db.execute(&self.count(&subjects, now)).await?;
-        self.sweep_now_and_then(db, now).await
-    }
-
-    /// The refusal `counts` call for, if any: a count whose window has not ended that has
-    /// reached its limit, not counting `counted` (the attempt already in it). The account's count does
-    /// not hold a client the account knows. The longest wait wins.
+    /// The refusal `counts` (as an attempt's count left them, itself included) call for, if
+    /// any: a count whose window has not ended and which this attempt took past its limit.
+    /// The account's count does not hold a client the account knows. The longest wait wins.
     async fn refusal<C: ConnectionTrait>(
         &self,
         db: &C,
         account: &str,
         client: Option<IpAddr>,
-        counts: Vec<(String, i32, DateTime<FixedOffset>)>,
-        counted: u32,
+        counts: &[Count],
     ) -> Result<Option<Error>, Error> {
         let now = now();
         let mut refusal: Option<(Scope, TimeDelta)> = None;
-        for (scope, failures, start) in counts {
-            let Some(scope) = [Scope::Account, Scope::Client, Scope::Pair]
-                .into_iter()
-                .find(|s| s.as_str() == scope)
-            else {
-                continue;
-            };
-            let ends = start + self.window();
-            let over =
-                u32::try_from(failures).unwrap_or(0) >= self.limit(scope).saturating_add(counted);
+        for count in counts {
+            let scope = count.scope;
+            let ends = count.window_start + self.window();
+            let over = u32::try_from(count.failures).unwrap_or(0) > self.limit(scope);
             if over && ends > now && refusal.is_none_or(|(_, wait)| ends - now > wait) {
                 if scope == Scope::Account && known(db, account, client, now).await? {
                     continue;
@@ -375,33 +307,6 @@ impl LoginThrottle {
         upsert
     }
 
-    /// One failure fewer for each of `subjects` (an attempt's own count, given back); with
-    /// `forget_pair`, the pair's failures all go.
-    fn give_back(&self, subjects: &[(Scope, String)], forget_pair: bool) -> UpdateStatement {
-        let mut any = Condition::any();
-        for (scope, subject) in subjects {
-            any = any.add(
-                Condition::all()
-                    .add(login_failure::Column::Scope.eq(scope.as_str()))
-                    .add(login_failure::Column::Subject.eq(subject.as_str())),
-            );
-        }
-        let less = Expr::col(login_failure::Column::Failures).sub(1);
-        let value = if forget_pair {
-            Expr::case(login_failure::Column::Scope.eq(Scope::Pair.as_str()), 0)
-                .finally(less)
-                .into()
-        } else {
-            less
-        };
-        Query::update()
-            .table(login_failure::Entity)
-            .value(login_failure::Column::Failures, value)
-            .cond_where(any)
-            .and_where(login_failure::Column::Failures.gt(0))
-            .to_owned()
-    }
-
     /// Every [`SWEEP_EVERY`]th count of this process deletes ended windows, and known clients
     /// not seen for [`KNOWN_FOR`].
     async fn sweep_now_and_then<C: ConnectionTrait>(
@@ -441,8 +346,73 @@ fn pair(account: &str, ip: IpAddr) -> String {
     format!("{account} {ip}")
 }
 
-/// Whether `client` has logged in to `account` within [`KNOWN_FOR`]: a client the account
-/// knows.
+/// The subject of the row that says `ip` has logged in to user `user_id`: by id, not email,
+/// so that it follows the account through an email change and goes nowhere with a deleted
+/// one (ids are never reused).
+fn known_subject(user_id: i32, ip: IpAddr) -> String {
+    format!("{user_id} {ip}")
+}
+
+/// Gives back one failure of each row in `counted` (an attempt's own count: each row only in
+/// the window it was counted in, so a give-back never takes a failure from a later window);
+/// with `forget_pair`, the pair's failures all go; with `known`, that row is written (or
+/// refreshed) too. An upsert, not an `UPDATE`: it writes the rows in the order the count
+/// wrote them ([`Scope`]'s), so the two never deadlock on PostgreSQL. `None`: nothing to do.
+fn give_back(counted: &[Count], forget_pair: bool, known: Option<&str>) -> Option<InsertStatement> {
+    if counted.is_empty() && known.is_none() {
+        return None;
+    }
+    let table = login_failure::Entity;
+    let (scope, failures, window_start) = (
+        || Expr::col((table, login_failure::Column::Scope)),
+        || Expr::col((table, login_failure::Column::Failures)),
+        || Expr::col((table, login_failure::Column::WindowStart)),
+    );
+    let excluded_start = || Expr::col((Alias::new("excluded"), login_failure::Column::WindowStart));
+    let mut upsert = Query::insert();
+    upsert.into_table(table).columns([
+        login_failure::Column::Scope,
+        login_failure::Column::Subject,
+        login_failure::Column::Failures,
+        login_failure::Column::WindowStart,
+    ]);
+    for count in counted {
+        upsert.values_panic([
+            count.scope.as_str().into(),
+            count.subject.as_str().into(),
+            0.into(),
+            count.window_start.into(),
+        ]);
+    }
+    if let Some(subject) = known {
+        upsert.values_panic([
+            Scope::Known.as_str().into(),
+            subject.into(),
+            0.into(),
+            now().into(),
+        ]);
+    }
+    let mut less = Expr::case(scope().eq(Scope::Known.as_str()), 0)
+        .case(window_start().ne(excluded_start()), failures());
+    if forget_pair {
+        less = less.case(scope().eq(Scope::Pair.as_str()), 0);
+    }
+    let less = less.case(failures().gt(0), failures().sub(1)).finally(0);
+    let start =
+        Expr::case(scope().eq(Scope::Known.as_str()), excluded_start()).finally(window_start());
+    upsert.on_conflict(
+        OnConflict::columns([login_failure::Column::Scope, login_failure::Column::Subject])
+            .values([
+                (login_failure::Column::Failures, less.into()),
+                (login_failure::Column::WindowStart, start.into()),
+            ])
+            .to_owned(),
+    );
+    Some(upsert)
+}
+
+/// Whether `client` has logged in to `account`'s user within [`KNOWN_FOR`]: a client the
+/// account knows. Asked only of an attempt the account's count would refuse.
 async fn known<C: ConnectionTrait>(
     db: &C,
     account: &str,
@@ -452,11 +422,21 @@ async fn known<C: ConnectionTrait>(
     let Some(ip) = client else {
         return Ok(false);
     };
+    let user_id = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(Expr::expr(Func::lower(Expr::col(user::Column::Email))).eq(account))
+        .into_tuple::<i32>()
+        .one(db)
+        .await?;
+    let Some(user_id) = user_id else {
+        return Ok(false);
+    };
     let found = login_failure::Entity::find()
         .select_only()
         .column(login_failure::Column::Failures)
         .filter(login_failure::Column::Scope.eq(Scope::Known.as_str()))
-        .filter(login_failure::Column::Subject.eq(pair(account, ip)))
+        .filter(login_failure::Column::Subject.eq(known_subject(user_id, ip)))
         .filter(login_failure::Column::WindowStart.gt(now - KNOWN_FOR))
         .into_tuple::<i32>()
         .one(db)

@@ -98,11 +98,13 @@ fn postgres_failure(code: &str) -> Option<Failure> {
         "58030" | "25006" => Some(Failure::Storage),
         // 57P01..57P03: the server is shutting down or terminated this backend; 08xxx:
         // connection exceptions; 53xxx: out of memory or connections; 55P03: a lock stayed
-        // held past `lock_timeout`. All mean "try again shortly".
+        // held past `lock_timeout`; 40P01 and 40001: chosen as a deadlock's victim, or a
+        // serialization failure (the statement lost a race, and a retry runs it afresh). All
+        // mean "try again shortly".
         c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => {
             Some(Failure::Unavailable)
         }
-        "55P03" => Some(Failure::Unavailable),
+        "55P03" | "40P01" | "40001" => Some(Failure::Unavailable),
         _ => None,
     }
 }
@@ -128,7 +130,9 @@ mod tests {
         assert_eq!(postgres_failure("53100"), Some(Failure::StorageFull));
         assert_eq!(postgres_failure("58030"), Some(Failure::Storage));
         assert_eq!(postgres_failure("25006"), Some(Failure::Storage));
-        for unavailable in ["53200", "53300", "57P01", "08006", "55P03"] {
+        for unavailable in [
+            "53200", "53300", "57P01", "08006", "55P03", "40P01", "40001",
+        ] {
             assert_eq!(postgres_failure(unavailable), Some(Failure::Unavailable));
         }
         for statement in ["23505", "23503", "42P01"] {

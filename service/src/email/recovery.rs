@@ -8,6 +8,7 @@ use entity::user;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 
+use super::throttles::refused_token;
 use super::tokens::{self, Purpose, Whose};
 use super::{AccountMail, MailThrottles, issue_in_background};
 use crate::Error;
@@ -77,10 +78,11 @@ pub async fn reset_password<C: ConnectionTrait>(
     if !account_mail.recovery {
         return Err(Error::RecoveryDisabled);
     }
-    throttles.admit_token(db, client).await?;
+    let attempt = throttles.admit_token(db, client).await?;
     let Some(holder) = tokens::claim(db, Purpose::PasswordReset, token).await? else {
-        return Err(throttles.refused_token(db, client).await);
+        return Err(refused_token(attempt));
     };
+    throttles.accepted_token(db, attempt).await?;
     let hash = auth.hash_password(new_password).await?;
     sessions::end_all(db, holder.user_id).await?;
     db.execute(

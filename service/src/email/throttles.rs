@@ -13,7 +13,7 @@ use std::time::Duration;
 use sea_orm::ConnectionTrait;
 
 use crate::Error;
-use crate::throttle::{LoginThrottle, ThrottleConfig};
+use crate::throttle::{LoginThrottle, Reserved, ThrottleConfig};
 
 /// The counts of the mail routes.
 pub struct MailThrottles {
@@ -69,7 +69,10 @@ impl MailThrottles {
         Ok(())
     }
 
-    /// Refuses a client that has presented too many refused tokens.
+    /// Counts a presented token against its client before it is looked at, refusing a
+    /// client that has presented too many refused tokens; the count is given back if the
+    /// token works ([`accepted_token`](Self::accepted_token)), so only refused tokens count.
+    /// Counted first, so that tokens presented at once cannot get past the limit together.
     ///
     /// # Errors
     /// `TooManyRequests` (policy `token`); database errors.
@@ -77,37 +80,36 @@ impl MailThrottles {
         &self,
         db: &C,
         client: Option<IpAddr>,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Reserved>, Error> {
         match client {
-            Some(ip) => as_requests(
-                "token",
-                self.tokens
-                    .check(db, &format!("TOKEN-FROM {ip}"), None)
-                    .await,
-            ),
-            None => Ok(()),
+            Some(ip) => {
+                let from = format!("TOKEN-FROM {ip}");
+                as_requests("token", self.tokens.reserve(db, &from, None).await).map(Some)
+            }
+            None => Ok(None),
         }
     }
 
-    /// Counts a refused token against its client; the refusal to answer with.
+    /// A token that worked: its count is given back.
     ///
     /// # Errors
-    /// `InvalidAccountToken`, or a database error while counting.
-    pub(super) async fn refused_token<C: ConnectionTrait>(
+    /// Database errors.
+    pub(super) async fn accepted_token<C: ConnectionTrait>(
         &self,
         db: &C,
-        client: Option<IpAddr>,
-    ) -> Error {
-        if let Some(ip) = client
-            && let Err(e) = self
-                .tokens
-                .failed(db, &format!("TOKEN-FROM {ip}"), None)
-                .await
-        {
-            return e;
+        attempt: Option<Reserved>,
+    ) -> Result<(), Error> {
+        match attempt {
+            Some(reserved) => self.tokens.release(db, reserved).await,
+            None => Ok(()),
         }
-        Error::InvalidAccountToken
     }
+}
+
+/// A refused token: its count stays. The refusal to answer with.
+pub(super) fn refused_token(attempt: Option<Reserved>) -> Error {
+    drop(attempt);
+    Error::InvalidAccountToken
 }
 
 /// The login throttle's refusal, in the words of this one.

@@ -9,6 +9,7 @@ use entity::{account_state, user};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 
+use super::throttles::refused_token;
 use super::tokens::{self, Purpose, Whose};
 use super::{AccountMail, MailThrottles, issue_in_background};
 use crate::Error;
@@ -105,9 +106,9 @@ pub async fn verify_email<C: ConnectionTrait>(
     if !account_mail.verification {
         return Err(Error::VerificationDisabled);
     }
-    throttles.admit_token(db, client).await?;
+    let attempt = throttles.admit_token(db, client).await?;
     let Some(holder) = tokens::claim(db, Purpose::EmailVerification, token).await? else {
-        return Err(throttles.refused_token(db, client).await);
+        return Err(refused_token(attempt));
     };
     // INSERT INTO account_states (user_id, email_verified_at) SELECT id, $now FROM users
     // WHERE id = $1 AND email = $2 ON CONFLICT (user_id) DO UPDATE SET email_verified_at = ...
@@ -135,7 +136,7 @@ pub async fn verify_email<C: ConnectionTrait>(
         .to_owned();
     let done = db.execute(&mark).await?;
     if done.rows_affected() == 0 {
-        return Err(throttles.refused_token(db, client).await);
+        return Err(refused_token(attempt));
     }
-    Ok(())
+    throttles.accepted_token(db, attempt).await
 }

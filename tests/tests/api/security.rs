@@ -160,6 +160,55 @@ async fn the_owner_stays_known_to_the_account_after_logging_out() {
     assert_eq!(login_from(&app, &home, PASSWORD).await, 200, "the owner");
 }
 
+/// `login_failures`' count for `scope` and `subject`, if it has a row.
+async fn failures(app: &tests::TestApp, scope: &str, subject: &str) -> Option<i32> {
+    let sql = format!(
+        "SELECT failures FROM login_failures WHERE scope = '{scope}' AND subject = '{subject}'"
+    );
+    app.db
+        .query_one_raw(Statement::from_string(app.backend(), sql))
+        .await
+        .unwrap()
+        .map(|row| row.try_get::<i32>("", "failures").unwrap())
+}
+
+#[tokio::test]
+async fn a_success_gives_back_its_own_count_and_no_more() {
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "3")]).await;
+    app.user("ann").await;
+    let (account, pair) = ("ann@example.com", "ann@example.com 127.0.0.9");
+    assert_eq!(
+        failures(&app, "account", account).await,
+        Some(0),
+        "a login counts nothing"
+    );
+    let client = client_from([127, 0, 0, 9]);
+    for n in 1..=2 {
+        assert_eq!(login_from(&app, &client, "guess").await, 403);
+        assert_eq!(failures(&app, "account", account).await, Some(n));
+    }
+    assert_eq!(login_from(&app, &client, PASSWORD).await, 200);
+    assert_eq!(
+        failures(&app, "account", account).await,
+        Some(2),
+        "the success gave back its own count, not one of the failures'"
+    );
+    assert_eq!(
+        failures(&app, "pair", pair).await,
+        Some(0),
+        "its pair forgotten"
+    );
+    // A refused attempt counts nothing either.
+    assert_eq!(login_from(&app, &client, "guess").await, 403);
+    let stranger = client_from([127, 0, 0, 10]);
+    assert_eq!(login_from(&app, &stranger, PASSWORD).await, 429);
+    assert_eq!(failures(&app, "account", account).await, Some(3));
+    assert_eq!(
+        failures(&app, "pair", "ann@example.com 127.0.0.10").await,
+        Some(0)
+    );
+}
+
 #[tokio::test]
 async fn concurrent_wrong_passwords_get_no_more_than_the_limit_between_them() {
     const LIMIT: usize = 5;
