@@ -3,7 +3,8 @@
 keep-alive connections, and prints a JSON line: requests, non-2xx, seconds.
 
 The requests are those of bench/wrk's scripts, built from seed.py's --json data: s1 a random
-post, s2 a random page, s3 a random word, s4 a new post, s6 a vote toggled per (user, post):
+post, s2 a random page, s3 a random word, s4 a new post, s5 a PUT on one of the caller's own
+posts, s6 a vote toggled per (user, post):
 the pairs are walked in order and the votes state kept in --state between runs (it starts
 from the seeded votes), so every vote changes something and should be answered 201.
 Standard library only.
@@ -52,6 +53,11 @@ def build(scenario, data, n, rng, state_path):
         elif scenario == "s4":
             body = json.dumps({"title": f"drive {time.time_ns()} {i}", "content": "load test body"})
             reqs.append(("POST", "/posts/", token, body))
+        elif scenario == "s5":
+            owner = rng.randrange(len(users))
+            own = [p["id"] for p in data["posts"] if p["owner"] == owner]
+            body = json.dumps({"title": f"edited {i}", "content": "edited body", "published": True})
+            reqs.append(("PUT", f"/posts/{rng.choice(own)}", users[owner]["token"], body))
         else:
             raise SystemExit(f"unknown scenario {scenario}")
     return reqs

@@ -12,7 +12,7 @@
 # process, so it is counted).
 #
 #   bench/run.sh --instructions [--sqlite] [--requests 2000] [--warmup-requests 500]
-#                [--connections 2] [--rounds 2] [--scenarios "s1 s2 s4 s6"]
+#                [--connections 2] [--rounds 2] [--scenarios "s1 s2 s4 s6"] (s3, s5 too)
 #                [--users N] [--posts N] [--votes N]
 #
 # Writes bench/results/<stamp>-instructions-<db>/results.md. SERVER_BIN=path measures that
@@ -114,7 +114,7 @@ from datetime import datetime, timezone
 path, db, n, conns, warm, sizes = sys.argv[1:]
 rows = [json.loads(l) for l in open(path) if l.strip()]
 names = {"s1": "S1 GET /posts/{id}", "s2": "S2 GET /posts/?skip", "s3": "S3 GET /posts/?search",
-         "s4": "S4 POST /posts/", "s6": "S6 POST /vote/"}
+         "s4": "S4 POST /posts/", "s5": "S5 PUT /posts/{id}", "s6": "S6 POST /vote/"}
 rounds = sorted({r["round"] for r in rows})
 version = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
 print(f"### Instructions per request {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {db}")

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use crate::Error;
 use crate::auth::Auth;
-use crate::db::memo::{Memo, Memoized};
+use crate::db::memo::{BuildError, Memo, Memoized};
 use crate::domain::{Email, Password};
 
 /// A user as others may see it: never the password hash.
@@ -72,7 +72,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<User>, E
     let Ok(id) = i32::try_from(id) else {
         return Ok(None);
     };
-    let statement = FindUser { id }.statement(db.get_database_backend());
+    let statement = FindUser { id }.statement(db.get_database_backend())?;
     Ok(User::find_by_statement(statement).one(db).await?)
 }
 
@@ -83,13 +83,15 @@ struct FindUser {
 }
 
 impl Memoized for FindUser {
+    type Query = SelectStatement;
+
     fn memo(&self) -> &'static Memo {
         static MEMO: Memo = Memo::new();
         &MEMO
     }
 
-    fn build(&self, _: DbBackend) -> SelectStatement {
-        user::Entity::find_by_id(self.id)
+    fn build(&self, _: DbBackend) -> Result<SelectStatement, BuildError> {
+        Ok(user::Entity::find_by_id(self.id)
             .select_only()
             .columns([
                 user::Column::Id,
@@ -97,7 +99,7 @@ impl Memoized for FindUser {
                 user::Column::CreatedAt,
             ])
             .limit(1)
-            .into_query()
+            .into_query())
     }
 
     /// Guarded by `users::tests::the_memoized_user_lookup_is_the_built_one`.

@@ -1,11 +1,15 @@
 //! Votes: one per (user, post), decided by the database's primary key.
 
 use entity::vote;
-use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, SqlErr};
+use sea_orm::sea_query::{DeleteStatement, Expr, InsertStatement, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait,
+    SqlErr, Value,
+};
 
 use crate::Error;
 use crate::auth::{Claimed, Gate, confirm};
+use crate::db::memo::{BuildError, Memo, Memoized};
 use crate::domain::VoteDir;
 use crate::posts;
 use crate::users::User;
@@ -82,24 +86,11 @@ async fn run<C: ConnectionTrait>(
 ) -> Result<bool, Error> {
     let not_found = || Error::PostNotFound(post_id);
     let key = i32::try_from(post_id).map_err(|_| not_found())?;
-    let mut allowed = Condition::all().add(Expr::exists(posts::visible(voter, key)));
-    if let Some(gate) = gate {
-        allowed = allowed.add(gate.condition());
-    }
+    let backend = db.get_database_backend();
     let touched = match dir {
         VoteDir::Up => {
-            let insert = Query::insert()
-                .into_table(vote::Entity)
-                .columns([vote::Column::UserId, vote::Column::PostId])
-                .select_from(
-                    Query::select()
-                        .exprs([Expr::val(voter), Expr::val(key)])
-                        .cond_where(allowed)
-                        .to_owned(),
-                )
-                .map_err(|e| Error::Internal(format!("vote insert: {e}")))?
-                .to_owned();
-            let done = db.execute(&insert).await.map_err(|e| match e.sql_err() {
+            let insert = AddVote(Pair { voter, post: key, gate }).statement(backend)?;
+            let done = db.execute_raw(insert).await.map_err(|e| match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted {
                     user_id: voter,
                     post_id,
@@ -111,16 +102,108 @@ async fn run<C: ConnectionTrait>(
             done.rows_affected()
         }
         VoteDir::Down => {
-            vote::Entity::delete_many()
-                .filter(vote::Column::UserId.eq(voter))
-                .filter(vote::Column::PostId.eq(key))
-                .filter(allowed)
-                .exec(db)
-                .await?
-                .rows_affected
+            let delete = RemoveVote(Pair { voter, post: key, gate }).statement(backend)?;
+            db.execute_raw(delete).await?.rows_affected()
         }
     };
     Ok(touched > 0)
+}
+
+/// A vote's (voter, post) pair, and the caller's gate if the statement carries one.
+#[derive(Clone, Copy)]
+struct Pair {
+    voter: i32,
+    post: i32,
+    gate: Option<Gate>,
+}
+
+impl Pair {
+    /// The vote may be made: the post is visible to the voter (and the gate holds).
+    fn allowed(self) -> Condition {
+        let mut allowed = Condition::all().add(Expr::exists(posts::visible(self.voter, self.post)));
+        if let Some(gate) = self.gate {
+            allowed = allowed.add(gate.condition());
+        }
+        allowed
+    }
+
+    /// [`allowed`](Self::allowed)'s values, in its order.
+    fn allowed_values(self) -> impl Iterator<Item = Value> {
+        let visible = [1.into(), self.post.into(), true.into(), self.voter.into()];
+        visible
+            .into_iter()
+            .chain(self.gate.into_iter().flat_map(Gate::values))
+    }
+
+    /// One memo for each shape: with a gate, and without.
+    fn shape(self, memos: &'static [Memo; 2]) -> &'static Memo {
+        &memos[usize::from(self.gate.is_some())]
+    }
+}
+
+/// `INSERT INTO votes (user_id, post_id) SELECT $1, $2 WHERE <allowed>`.
+struct AddVote(Pair);
+
+impl Memoized for AddVote {
+    type Query = InsertStatement;
+
+    fn memo(&self) -> &'static Memo {
+        static MEMOS: [Memo; 2] = [const { Memo::new() }; 2];
+        self.0.shape(&MEMOS)
+    }
+
+    fn build(&self, _: DbBackend) -> Result<InsertStatement, BuildError> {
+        let Pair { voter, post, .. } = self.0;
+        Ok(Query::insert()
+            .into_table(vote::Entity)
+            .columns([vote::Column::UserId, vote::Column::PostId])
+            .select_from(
+                Query::select()
+                    .exprs([Expr::val(voter), Expr::val(post)])
+                    .cond_where(self.0.allowed())
+                    .to_owned(),
+            )?
+            .to_owned())
+    }
+
+    /// Guarded by `votes::tests::the_memoized_votes_are_the_built_ones`.
+    fn values(&self, _: DbBackend) -> Vec<Value> {
+        let Pair { voter, post, .. } = self.0;
+        [voter.into(), post.into()]
+            .into_iter()
+            .chain(self.0.allowed_values())
+            .collect()
+    }
+}
+
+/// `DELETE FROM votes WHERE user_id = $1 AND post_id = $2 AND <allowed>`.
+struct RemoveVote(Pair);
+
+impl Memoized for RemoveVote {
+    type Query = DeleteStatement;
+
+    fn memo(&self) -> &'static Memo {
+        static MEMOS: [Memo; 2] = [const { Memo::new() }; 2];
+        self.0.shape(&MEMOS)
+    }
+
+    fn build(&self, _: DbBackend) -> Result<DeleteStatement, BuildError> {
+        let Pair { voter, post, .. } = self.0;
+        Ok(vote::Entity::delete_many()
+            .filter(vote::Column::UserId.eq(voter))
+            .filter(vote::Column::PostId.eq(post))
+            .filter(self.0.allowed())
+            .into_query())
+    }
+
+    /// Guarded by `votes::tests::the_memoized_votes_are_the_built_ones`.
+    fn values(&self, _: DbBackend) -> Vec<Value> {
+        let Pair { voter, post, .. } = self.0;
+        [voter.into(), post.into()]
+            .into_iter()
+            .chain(self.0.allowed_values())
+            .collect()
+    }
 }
 
 /// Why a vote's statement touched nothing for a caller who may act: the post is missing or
@@ -140,4 +223,39 @@ async fn why_not<C: ConnectionTrait>(
         VoteDir::Down if posts::is_visible(db, voter, key).await? => Error::VoteNotFound,
         VoteDir::Down => not_found,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memoized_votes_are_the_built_ones() {
+        let pairs = [
+            Pair {
+                voter: 3,
+                post: 42,
+                gate: None,
+            },
+            Pair {
+                voter: 5,
+                post: 7,
+                gate: None,
+            },
+            Pair {
+                voter: 3,
+                post: 42,
+                gate: Some(Gate::for_test(3, 11)),
+            },
+            Pair {
+                voter: 5,
+                post: 7,
+                gate: Some(Gate::for_test(5, 12)),
+            },
+        ];
+        let adds: Vec<AddVote> = pairs.into_iter().map(AddVote).collect();
+        crate::db::memo::assert_memoized(&adds.iter().map(|q| q as _).collect::<Vec<_>>());
+        let removes: Vec<RemoveVote> = pairs.into_iter().map(RemoveVote).collect();
+        crate::db::memo::assert_memoized(&removes.iter().map(|q| q as _).collect::<Vec<_>>());
+    }
 }

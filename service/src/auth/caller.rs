@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
 
 use super::{Auth, Verified};
 use crate::Error;
-use crate::db::memo::{Memo, Memoized};
+use crate::db::memo::{BuildError, Memo, Memoized};
 use crate::users::User;
 
 /// An authenticated caller.
@@ -93,6 +93,15 @@ impl Gate {
     pub(crate) fn values(self) -> [Value; 2] {
         [self.session_id.into(), self.user_id.into()]
     }
+
+    /// A gate for the memoized statements' unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(user_id: i32, session_id: i32) -> Self {
+        Self {
+            user_id,
+            session_id,
+        }
+    }
 }
 
 /// The caller a bearer token names, if it still may act: a token of a session needs that
@@ -120,7 +129,7 @@ pub async fn confirm<C: ConnectionTrait>(db: &C, claimed: &Claimed) -> Result<Ca
     let backend = db.get_database_backend();
     match claimed.session_id {
         Some(sid) => {
-            let statement = SessionCaller { user_id, sid }.statement(backend);
+            let statement = SessionCaller { user_id, sid }.statement(backend)?;
             let user = User::find_by_statement(statement).one(db).await?;
             let user = user.ok_or(Error::InvalidToken)?;
             Ok(Caller {
@@ -129,7 +138,7 @@ pub async fn confirm<C: ConnectionTrait>(db: &C, claimed: &Claimed) -> Result<Ca
             })
         }
         None => {
-            let statement = CourseCaller { user_id }.statement(backend);
+            let statement = CourseCaller { user_id }.statement(backend)?;
             let row = CourseCallerRow::find_by_statement(statement)
                 .one(db)
                 .await?;
@@ -172,13 +181,15 @@ struct SessionCaller {
 }
 
 impl Memoized for SessionCaller {
+    type Query = SelectStatement;
+
     fn memo(&self) -> &'static Memo {
         static MEMO: Memo = Memo::new();
         &MEMO
     }
 
-    fn build(&self, _: DbBackend) -> SelectStatement {
-        user_columns(&mut Query::select())
+    fn build(&self, _: DbBackend) -> Result<SelectStatement, BuildError> {
+        Ok(user_columns(&mut Query::select())
             .inner_join(
                 session::Entity,
                 Expr::col((session::Entity, session::Column::UserId))
@@ -187,7 +198,7 @@ impl Memoized for SessionCaller {
             .and_where(Expr::col((user::Entity, user::Column::Id)).eq(self.user_id))
             .and_where(Expr::col((session::Entity, session::Column::Id)).eq(self.sid))
             .limit(1)
-            .to_owned()
+            .to_owned())
     }
 
     /// Guarded by `caller::tests::the_memoized_caller_lookups_are_the_built_ones`.
@@ -212,13 +223,15 @@ struct CourseCaller {
 }
 
 impl Memoized for CourseCaller {
+    type Query = SelectStatement;
+
     fn memo(&self) -> &'static Memo {
         static MEMO: Memo = Memo::new();
         &MEMO
     }
 
-    fn build(&self, _: DbBackend) -> SelectStatement {
-        user_columns(&mut Query::select())
+    fn build(&self, _: DbBackend) -> Result<SelectStatement, BuildError> {
+        Ok(user_columns(&mut Query::select())
             .column((
                 account_state::Entity,
                 account_state::Column::TokensRevokedAt,
@@ -230,7 +243,7 @@ impl Memoized for CourseCaller {
             )
             .and_where(Expr::col((user::Entity, user::Column::Id)).eq(self.user_id))
             .limit(1)
-            .to_owned()
+            .to_owned())
     }
 
     /// Guarded by `caller::tests::the_memoized_caller_lookups_are_the_built_ones`.

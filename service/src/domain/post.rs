@@ -24,6 +24,10 @@ impl PostTitle {
     pub fn into_inner(self) -> String {
         self.0
     }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// A post's content: 1 to 20,000 characters.
@@ -44,6 +48,10 @@ impl PostContent {
 
     pub fn into_inner(self) -> String {
         self.0
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

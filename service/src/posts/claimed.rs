@@ -9,11 +9,14 @@
 //! session that was alive at the confirmation was alive at the statement too (a session that
 //! ends is deleted, and ids are never reused).
 
+use chrono::{DateTime, FixedOffset};
 use entity::{post, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, ReturningClause, SubQueryStatement};
+use sea_orm::sea_query::{
+    Expr, ExprTrait, InsertStatement, Query, ReturningClause, SubQueryStatement, UpdateStatement,
+};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
-    QueryTrait,
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
+    QueryTrait, Value,
 };
 
 use super::query::{GetPost, Row, vote_count};
@@ -22,8 +25,8 @@ use super::{
     mine, update, why_not_mine,
 };
 use crate::Error;
-use crate::auth::{Claimed, confirm};
-use crate::db::memo::Memoized;
+use crate::auth::{Claimed, Gate, confirm};
+use crate::db::memo::{BuildError, Memo, Memoized};
 use crate::users::{User, now};
 
 /// [`get`](super::get) for `who`: one statement when the post is there.
@@ -41,7 +44,7 @@ pub async fn get_as<C: ConnectionTrait>(
             id: key,
             gate: Some(gate),
         }
-        .statement(db.get_database_backend());
+        .statement(db.get_database_backend())?;
         if let Some(row) = Row::find_by_statement(statement).one(db).await? {
             return Ok(row.into());
         }
@@ -86,30 +89,16 @@ pub async fn create_as<C: ConnectionTrait>(
         let caller = confirm(db, who).await?;
         return create(db, &caller.user, new).await;
     };
-    let values = Query::select()
-        .exprs([
-            Expr::val(new.title.into_inner()),
-            Expr::val(new.content.into_inner()),
-            Expr::val(new.published),
-            Expr::val(now()),
-            Expr::val(who.user_id),
-        ])
-        .and_where(gate.condition())
-        .to_owned();
-    let insert = Query::insert()
-        .into_table(post::Entity)
-        .columns([
-            post::Column::Title,
-            post::Column::Content,
-            post::Column::Published,
-            post::Column::CreatedAt,
-            post::Column::OwnerId,
-        ])
-        .select_from(values)
-        .map_err(|e| Error::Internal(format!("post insert: {e}")))?
-        .returning(returning(false))
-        .to_owned();
-    match db.query_one(&insert).await? {
+    let insert = CreatePost {
+        title: new.title.as_str(),
+        content: new.content.as_str(),
+        published: new.published,
+        created_at: now(),
+        owner: who.user_id,
+        gate,
+    }
+    .statement(db.get_database_backend())?;
+    match db.query_one_raw(insert).await? {
         Some(row) => Ok(returned(&row)?),
         None => {
             confirm(db, who).await?;
@@ -117,6 +106,65 @@ pub async fn create_as<C: ConnectionTrait>(
                 "a post insert under a live session inserted nothing".into(),
             ))
         }
+    }
+}
+
+/// [`create_as`]'s statement: `INSERT INTO posts (...) SELECT $1, ..., $5 WHERE <gate>
+/// RETURNING <the post and its owner>`.
+struct CreatePost<'a> {
+    title: &'a str,
+    content: &'a str,
+    published: bool,
+    created_at: DateTime<FixedOffset>,
+    owner: i32,
+    gate: Gate,
+}
+
+impl Memoized for CreatePost<'_> {
+    type Query = InsertStatement;
+
+    fn memo(&self) -> &'static Memo {
+        static MEMO: Memo = Memo::new();
+        &MEMO
+    }
+
+    fn build(&self, _: DbBackend) -> Result<InsertStatement, BuildError> {
+        let values = Query::select()
+            .exprs([
+                Expr::val(self.title),
+                Expr::val(self.content),
+                Expr::val(self.published),
+                Expr::val(self.created_at),
+                Expr::val(self.owner),
+            ])
+            .and_where(self.gate.condition())
+            .to_owned();
+        Ok(Query::insert()
+            .into_table(post::Entity)
+            .columns([
+                post::Column::Title,
+                post::Column::Content,
+                post::Column::Published,
+                post::Column::CreatedAt,
+                post::Column::OwnerId,
+            ])
+            .select_from(values)?
+            .returning(returning(false))
+            .to_owned())
+    }
+
+    /// Guarded by `posts::claimed::tests::the_memoized_writes_are_the_built_ones`.
+    fn values(&self, _: DbBackend) -> Vec<Value> {
+        let mut values = Vec::with_capacity(7);
+        values.extend([
+            self.title.into(),
+            self.content.into(),
+            self.published.into(),
+            self.created_at.into(),
+            self.owner.into(),
+        ]);
+        values.extend(self.gate.values());
+        values
     }
 }
 
@@ -135,19 +183,19 @@ pub async fn update_as<C: ConnectionTrait>(
     id: i64,
     changes: PostChanges,
 ) -> Result<PostWithVotes, Error> {
-    let model = changes.clone().into_model();
-    let (Some(gate), Ok(key), true) = (who.gate(), i32::try_from(id), model.is_changed()) else {
+    let (Some(gate), Ok(key), true) = (who.gate(), i32::try_from(id), changes.any()) else {
         let caller = confirm(db, who).await?;
         update(db, &caller.user, id, changes).await?;
         return get(db, caller.user.id, id).await;
     };
-    let mut statement = post::Entity::update_many()
-        .set(model)
-        .filter(mine(key, who.user_id))
-        .filter(gate.condition())
-        .into_query();
-    statement.returning(returning(true));
-    if let Some(row) = db.query_one(&statement).await? {
+    let statement = UpdatePost {
+        changes: &changes,
+        id: key,
+        owner: who.user_id,
+        gate,
+    }
+    .statement(db.get_database_backend())?;
+    if let Some(row) = db.query_one_raw(statement).await? {
         return Ok(PostWithVotes {
             post: returned(&row)?,
             votes: row.try_get_by_index(8)?,
@@ -155,6 +203,58 @@ pub async fn update_as<C: ConnectionTrait>(
     }
     confirm(db, who).await?;
     Err(why_not_mine(db, who.user_id, id).await?)
+}
+
+/// [`update_as`]'s statement: `UPDATE posts SET <the changed fields> WHERE id = $ AND
+/// owner_id = $ AND <gate> RETURNING <the post, its owner and its vote count>`.
+struct UpdatePost<'a> {
+    changes: &'a PostChanges,
+    id: i32,
+    owner: i32,
+    gate: Gate,
+}
+
+impl Memoized for UpdatePost<'_> {
+    type Query = UpdateStatement;
+
+    /// One shape for each set of fields changed.
+    fn memo(&self) -> &'static Memo {
+        static MEMOS: [Memo; 8] = [const { Memo::new() }; 8];
+        let c = self.changes;
+        let shape = usize::from(c.title.is_some())
+            | usize::from(c.content.is_some()) << 1
+            | usize::from(c.published.is_some()) << 2;
+        &MEMOS[shape]
+    }
+
+    fn build(&self, _: DbBackend) -> Result<UpdateStatement, BuildError> {
+        let mut statement = post::Entity::update_many()
+            .set(self.changes.clone().into_model())
+            .filter(mine(self.id, self.owner))
+            .filter(self.gate.condition())
+            .into_query();
+        statement.returning(returning(true));
+        Ok(statement)
+    }
+
+    /// The changed fields in the table's column order, the post's id and owner, the gate's.
+    /// Guarded by `posts::claimed::tests::the_memoized_writes_are_the_built_ones`.
+    fn values(&self, _: DbBackend) -> Vec<Value> {
+        let c = self.changes;
+        let mut values = Vec::with_capacity(7);
+        if let Some(title) = &c.title {
+            values.push(title.as_str().into());
+        }
+        if let Some(content) = &c.content {
+            values.push(content.as_str().into());
+        }
+        if let Some(published) = c.published {
+            values.push(published.into());
+        }
+        values.extend([self.id.into(), self.owner.into()]);
+        values.extend(self.gate.values());
+        values
+    }
 }
 
 /// [`delete`](super::delete) for `who`, without a condition on the post's current state: one
@@ -227,4 +327,50 @@ pub(super) fn returned(row: &QueryResult) -> Result<Post, sea_orm::DbErr> {
             created_at: row.try_get_by_index(7)?,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{PostContent, PostTitle};
+
+    #[test]
+    fn the_memoized_writes_are_the_built_ones() {
+        let now = now();
+        let creates = [(3, 11, "a title", "some content"), (5, 12, "another", "more")].map(
+            |(owner, sid, title, content)| CreatePost {
+                title,
+                content,
+                published: owner == 3,
+                created_at: now,
+                owner,
+                gate: Gate::for_test(owner, sid),
+            },
+        );
+        crate::db::memo::assert_memoized(&creates.iter().map(|q| q as _).collect::<Vec<_>>());
+
+        let title = |t: &str| PostTitle::parse(t.to_owned()).ok();
+        let content = |c: &str| PostContent::parse(c.to_owned()).ok();
+        let mut changes = Vec::new();
+        for shape in 1..8 {
+            for (n, text) in ["first", "second"].into_iter().enumerate() {
+                changes.push(PostChanges {
+                    title: (shape & 1 != 0).then(|| title(text)).flatten(),
+                    content: (shape & 2 != 0).then(|| content(text)).flatten(),
+                    published: (shape & 4 != 0).then_some(n == 0),
+                });
+            }
+        }
+        let updates: Vec<UpdatePost> = changes
+            .iter()
+            .enumerate()
+            .map(|(n, changes)| UpdatePost {
+                changes,
+                id: i32::try_from(n).unwrap_or_default() + 40,
+                owner: 7,
+                gate: Gate::for_test(7, 2),
+            })
+            .collect();
+        crate::db::memo::assert_memoized(&updates.iter().map(|q| q as _).collect::<Vec<_>>());
+    }
 }

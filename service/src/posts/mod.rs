@@ -117,6 +117,11 @@ fn with_owner(p: post::Model, owner: &User) -> Post {
 
 impl PostChanges {
     /// The fields to write, as an active model: those not set are left as they are.
+    /// Whether any field is to change.
+    fn any(&self) -> bool {
+        self.title.is_some() || self.content.is_some() || self.published.is_some()
+    }
+
     fn into_model(self) -> post::ActiveModel {
         let mut model = <post::ActiveModel as Default>::default();
         if let Some(title) = self.title {
@@ -172,7 +177,7 @@ async fn fetch_page<C: ConnectionTrait>(
         query,
         gate,
     }
-    .statement(db.get_database_backend());
+    .statement(db.get_database_backend())?;
     let rows = Row::find_by_statement(statement).all(db).await?;
     let mut posts: Vec<PostWithVotes> = rows.into_iter().map(PostWithVotes::from).collect();
     let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
@@ -240,7 +245,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, viewer: i32, id: i64) -> Result<Pos
         id: key,
         gate: None,
     }
-    .statement(db.get_database_backend());
+    .statement(db.get_database_backend())?;
     Row::find_by_statement(statement)
         .one(db)
         .await?

@@ -14,7 +14,7 @@ use sea_orm::{
 use super::search::{by_like, title_contains, title_pattern};
 use super::{Keyset, ListQuery, Post, PostWithVotes, visible_to};
 use crate::auth::Gate;
-use crate::db::memo::{Memo, Memoized};
+use crate::db::memo::{BuildError, Memo, Memoized};
 use crate::users::User;
 
 /// One row of [`select_with_votes`].
@@ -89,6 +89,8 @@ pub(super) struct ListPage<'a> {
 }
 
 impl Memoized for ListPage<'_> {
+    type Query = SelectStatement;
+
     /// Without a search, with an ASCII one and with any other (see [`title_contains`]), each
     /// by `skip`, after an older keyset and after a newer one; each with a gate and without.
     fn memo(&self) -> &'static Memo {
@@ -111,7 +113,7 @@ impl Memoized for ListPage<'_> {
 
     /// One row more than the page, to tell whether the list goes on; a newer keyset's page
     /// is the rows just above the boundary, so it is chosen oldest first.
-    fn build(&self, backend: DbBackend) -> SelectStatement {
+    fn build(&self, backend: DbBackend) -> Result<SelectStatement, BuildError> {
         let (viewer, query) = (self.viewer, self.query);
         let mut visible = Condition::all().add(visible_to(viewer));
         if !query.search.as_str().is_empty() {
@@ -143,7 +145,7 @@ impl Memoized for ListPage<'_> {
         if let Some(gate) = self.gate {
             select = select.filter(gate.condition());
         }
-        select.order_by_desc(post::Column::Id).into_query()
+        Ok(select.order_by_desc(post::Column::Id).into_query())
     }
 
     /// The outer visibility, the page's visibility, search and boundary, then the page's
@@ -183,17 +185,19 @@ pub(super) struct GetPost {
 }
 
 impl Memoized for GetPost {
+    type Query = SelectStatement;
+
     fn memo(&self) -> &'static Memo {
         static MEMOS: [Memo; 2] = [const { Memo::new() }; 2];
         &MEMOS[usize::from(self.gate.is_some())]
     }
 
-    fn build(&self, _: DbBackend) -> SelectStatement {
+    fn build(&self, _: DbBackend) -> Result<SelectStatement, BuildError> {
         let mut select = select_with_votes(self.viewer).filter(post::Column::Id.eq(self.id));
         if let Some(gate) = self.gate {
             select = select.filter(gate.condition());
         }
-        select.limit(1).into_query()
+        Ok(select.limit(1).into_query())
     }
 
     /// Guarded by `posts::query::tests::the_memoized_post_lookup_is_the_built_one`.
@@ -220,7 +224,6 @@ pub(crate) fn visible(viewer: i32, id: i32) -> SelectStatement {
 #[cfg(test)]
 mod tests {
     use super::{GetPost, Keyset, ListPage, ListQuery};
-    use crate::auth::{Claimed, Verified};
     use crate::db::memo::assert_memoized;
     use crate::domain::{PageSize, SearchTerm, Skip};
 
@@ -290,13 +293,7 @@ mod tests {
         ]);
     }
 
-    fn gate(user_id: i64, session_id: i64) -> Option<crate::auth::Gate> {
-        Claimed::try_from(Verified {
-            user_id,
-            session_id: Some(session_id),
-            issued_at: 0,
-        })
-        .ok()
-        .and_then(|c| c.gate())
+    fn gate(user_id: i32, session_id: i32) -> Option<crate::auth::Gate> {
+        Some(crate::auth::Gate::for_test(user_id, session_id))
     }
 }
