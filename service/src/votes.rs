@@ -135,6 +135,15 @@ impl Pair {
             .chain(self.gate.into_iter().flat_map(Gate::values))
     }
 
+    /// The values of a vote's statement, [`AddVote`]'s or [`RemoveVote`]'s alike: the pair,
+    /// then [`allowed`](Self::allowed)'s.
+    fn values(self) -> Vec<Value> {
+        [self.voter.into(), self.post.into()]
+            .into_iter()
+            .chain(self.allowed_values())
+            .collect()
+    }
+
     /// One memo for each shape: with a gate, and without.
     fn shape(self, memos: &'static [Memo; 2]) -> &'static Memo {
         &memos[usize::from(self.gate.is_some())]
@@ -168,11 +177,7 @@ impl Memoized for AddVote {
 
     /// Guarded by `votes::tests::the_memoized_votes_are_the_built_ones`.
     fn values(&self, _: DbBackend) -> Vec<Value> {
-        let Pair { voter, post, .. } = self.0;
-        [voter.into(), post.into()]
-            .into_iter()
-            .chain(self.0.allowed_values())
-            .collect()
+        self.0.values()
     }
 }
 
@@ -198,11 +203,7 @@ impl Memoized for RemoveVote {
 
     /// Guarded by `votes::tests::the_memoized_votes_are_the_built_ones`.
     fn values(&self, _: DbBackend) -> Vec<Value> {
-        let Pair { voter, post, .. } = self.0;
-        [voter.into(), post.into()]
-            .into_iter()
-            .chain(self.0.allowed_values())
-            .collect()
+        self.0.values()
     }
 }
 

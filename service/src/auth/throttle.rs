@@ -271,13 +271,7 @@ impl LoginThrottle {
         let table = login_failure::Entity;
         let window_ended =
             || Expr::col((table, login_failure::Column::WindowStart)).lte(Expr::val(ended));
-        let mut upsert = Query::insert();
-        upsert.into_table(table).columns([
-            login_failure::Column::Scope,
-            login_failure::Column::Subject,
-            login_failure::Column::Failures,
-            login_failure::Column::WindowStart,
-        ]);
+        let mut upsert = rows_insert();
         for (scope, subject) in subjects {
             upsert.values_panic([
                 scope.as_str().into(),
@@ -341,6 +335,19 @@ impl LoginThrottle {
     }
 }
 
+/// `INSERT INTO login_failures (scope, subject, failures, window_start)`, its rows to come.
+fn rows_insert() -> InsertStatement {
+    Query::insert()
+        .into_table(login_failure::Entity)
+        .columns([
+            login_failure::Column::Scope,
+            login_failure::Column::Subject,
+            login_failure::Column::Failures,
+            login_failure::Column::WindowStart,
+        ])
+        .to_owned()
+}
+
 /// The subject of `account`'s pair with `ip`.
 fn pair(account: &str, ip: IpAddr) -> String {
     format!("{account} {ip}")
@@ -369,13 +376,7 @@ fn give_back(counted: &[Count], forget_pair: bool, known: Option<&str>) -> Optio
         || Expr::col((table, login_failure::Column::WindowStart)),
     );
     let excluded_start = || Expr::col((Alias::new("excluded"), login_failure::Column::WindowStart));
-    let mut upsert = Query::insert();
-    upsert.into_table(table).columns([
-        login_failure::Column::Scope,
-        login_failure::Column::Subject,
-        login_failure::Column::Failures,
-        login_failure::Column::WindowStart,
-    ]);
+    let mut upsert = rows_insert();
     for count in counted {
         upsert.values_panic([
             count.scope.as_str().into(),
