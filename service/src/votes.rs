@@ -89,20 +89,33 @@ async fn run<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let touched = match dir {
         VoteDir::Up => {
-            let insert = AddVote(Pair { voter, post: key, gate }).statement(backend)?;
-            let done = db.execute_raw(insert).await.map_err(|e| match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted {
-                    user_id: voter,
-                    post_id,
-                },
-                // The post was deleted while this statement ran.
-                Some(SqlErr::ForeignKeyConstraintViolation(_)) => not_found(),
-                _ => Error::from(e),
-            })?;
+            let insert = AddVote(Pair {
+                voter,
+                post: key,
+                gate,
+            })
+            .statement(backend)?;
+            let done = db
+                .execute_raw(insert)
+                .await
+                .map_err(|e| match e.sql_err() {
+                    Some(SqlErr::UniqueConstraintViolation(_)) => Error::AlreadyVoted {
+                        user_id: voter,
+                        post_id,
+                    },
+                    // The post was deleted while this statement ran.
+                    Some(SqlErr::ForeignKeyConstraintViolation(_)) => not_found(),
+                    _ => Error::from(e),
+                })?;
             done.rows_affected()
         }
         VoteDir::Down => {
-            let delete = RemoveVote(Pair { voter, post: key, gate }).statement(backend)?;
+            let delete = RemoveVote(Pair {
+                voter,
+                post: key,
+                gate,
+            })
+            .statement(backend)?;
             db.execute_raw(delete).await?.rows_affected()
         }
     };

@@ -15,8 +15,8 @@ use sea_orm::sea_query::{
     Expr, ExprTrait, InsertStatement, Query, ReturningClause, SubQueryStatement, UpdateStatement,
 };
 use sea_orm::{
-    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryResult,
-    QueryTrait, Value,
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryResult, QueryTrait,
+    Value,
 };
 
 use super::query::{GetPost, Row, vote_count};
@@ -337,16 +337,18 @@ mod tests {
     #[test]
     fn the_memoized_writes_are_the_built_ones() {
         let now = now();
-        let creates = [(3, 11, "a title", "some content"), (5, 12, "another", "more")].map(
-            |(owner, sid, title, content)| CreatePost {
-                title,
-                content,
-                published: owner == 3,
-                created_at: now,
-                owner,
-                gate: Gate::for_test(owner, sid),
-            },
-        );
+        let creates = [
+            (3, 11, "a title", "some content"),
+            (5, 12, "another", "more"),
+        ]
+        .map(|(owner, sid, title, content)| CreatePost {
+            title,
+            content,
+            published: owner == 3,
+            created_at: now,
+            owner,
+            gate: Gate::for_test(owner, sid),
+        });
         crate::db::memo::assert_memoized(&creates.iter().map(|q| q as _).collect::<Vec<_>>());
 
         let title = |t: &str| PostTitle::parse(t.to_owned()).ok();
