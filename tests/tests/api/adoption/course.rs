@@ -3,9 +3,9 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use migration::Command;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tests::{SECRET, assert_detail, json_of, now, serve, spawn_app_on, token_with};
+use tests::{Pair, SECRET, assert_detail, json_of, now, serve, spawn_app_on, token_with};
 
 use super::{
     ALL_INDEXES, COURSE_ENV, COURSE_TOKEN, COURSE_USERS, FIXTURE, OUR_MIGRATIONS,
@@ -209,4 +209,54 @@ async fn tokens_from_the_courses_server_work_with_its_secret_key() {
     );
     let res = app.get("/users/me", Some(&forged)).await;
     assert_detail(res, 401, "Could not validate credentials").await;
+}
+
+/// The sessions and accounts work on a course database too: its users get token pairs,
+/// refresh, log out, and may delete their account, whose posts and votes go with it through
+/// the course's own foreign keys (which adoption checks cascade); ids go on after it.
+#[tokio::test]
+#[cfg_attr(not(test_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+async fn sessions_and_account_deletion_work_on_an_adopted_database() {
+    let app = spawn_app_on(&[], FIXTURE).await;
+    let (email, password) = ("Alice.Smith@Example.com", "alice-in-2021");
+    let first = Pair::of(app.login(email, password).await).await;
+    let second = Pair::of(app.refresh(&first.refresh).await).await;
+    let res = app
+        .request(Method::POST, "/logout", Some(&second.access))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.refresh(&second.refresh).await.status(), 400);
+    assert_eq!(
+        app.get("/users/me", Some(&second.access)).await.status(),
+        401
+    );
+
+    let alice = login_as(&app, 2, email, password).await;
+    let res = app
+        .send_json(
+            Method::DELETE,
+            "/users/me",
+            Some(&alice.token),
+            &json!({"password": password}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let left = "SELECT (SELECT count(*) FROM posts WHERE owner_id = 2) \
+                + (SELECT count(*) FROM votes WHERE user_id = 2 OR post_id IN (3, 4)) \
+                + (SELECT count(*) FROM users WHERE id = 2) AS v";
+    assert_eq!(
+        strings(&app.db, &format!("SELECT ({left})::text AS v")).await,
+        ["0"]
+    );
+    assert_eq!(app.get("/users/me", Some(&alice.token)).await.status(), 401);
+    // The course's other rows are all there: sanjeev's post 1 keeps bob's and carol's votes.
+    let sanjeev = login_as(&app, 1, "sanjeev@gmail.com", "password123").await;
+    assert_eq!(json_of(app.get_post(&sanjeev, 1).await).await["votes"], 2);
+    let dave = app.user("dave").await;
+    assert_eq!(
+        dave.id, 6,
+        "ids go on after the course's, never reusing alice's"
+    );
 }
