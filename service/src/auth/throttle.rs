@@ -18,8 +18,10 @@
 //! one replica or many, can never get more than the limit between them: each holds its place
 //! in the count while bcrypt runs. A success forgets its pair's failures only: the account's
 //! count goes on, so a success cannot buy an attacker a fresh budget. It also records the
-//! pair as **known** (a row of its own, kept for [`KNOWN_FOR`], whatever becomes of the
-//! session), which is what exempts the owner from the account's count.
+//! client as **known** to the account's user (a row of its own, keyed by user id, kept for
+//! [`KNOWN_FOR`] whatever becomes of the session), which is what exempts the owner from the
+//! account's count. The count and the give-back write a login's rows in one order
+//! ([`Scope`]'s), so that on PostgreSQL they never deadlock on each other.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
