@@ -21,7 +21,7 @@
 //! client as **known** to the account's user (a row of its own, keyed by user id, kept for
 //! [`KNOWN_FOR`] whatever becomes of the session), which is what exempts the owner from the
 //! account's count. The count and the give-back write a login's rows in one order
-//! ([`Scope`]'s), so that on PostgreSQL they never deadlock on each other.
+//! (`Scope`'s), so that on PostgreSQL they never deadlock on each other.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
