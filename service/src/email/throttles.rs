@@ -56,14 +56,11 @@ impl MailThrottles {
         // cannot get past a limit together. A request refused is not counted at all: the
         // address's count is given back when the client's refuses.
         let counted = as_requests("mail", self.per_address.reserve(db, &to, None).await)?;
-        if let Some(from) = &from {
-            match as_requests("mail", self.per_client.reserve(db, from, None).await) {
-                Ok(_counted) => {}
-                Err(refused) => {
-                    self.per_address.release(db, counted).await?;
-                    return Err(refused);
-                }
-            }
+        if let Some(from) = &from
+            && let Err(refused) = as_requests("mail", self.per_client.reserve(db, from, None).await)
+        {
+            self.per_address.release(db, counted).await?;
+            return Err(refused);
         }
         drop(counted); // the request is made: it stays counted
         Ok(())

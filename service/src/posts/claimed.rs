@@ -196,10 +196,7 @@ pub async fn update_as<C: ConnectionTrait>(
     }
     .statement(db.get_database_backend())?;
     if let Some(row) = db.query_one_raw(statement).await? {
-        return Ok(PostWithVotes {
-            post: returned(&row)?,
-            votes: row.try_get_by_index(8)?,
-        });
+        return Ok(returned_with_votes(&row)?);
     }
     confirm(db, who).await?;
     Err(why_not_mine(db, who.user_id, id).await?)
@@ -326,6 +323,15 @@ pub(super) fn returned(row: &QueryResult) -> Result<Post, sea_orm::DbErr> {
             email: row.try_get_by_index(6)?,
             created_at: row.try_get_by_index(7)?,
         },
+    })
+}
+
+/// A post with its vote count from [`returning`]`(true)`'s row: the vote count follows the
+/// post's columns.
+pub(super) fn returned_with_votes(row: &QueryResult) -> Result<PostWithVotes, sea_orm::DbErr> {
+    Ok(PostWithVotes {
+        post: returned(row)?,
+        votes: row.try_get_by_index(8)?,
     })
 }
 

@@ -7,7 +7,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait,
 };
 
-use super::claimed::{returned, returning};
+use super::claimed::{returned_with_votes, returning};
 use super::{PostChanges, PostWithVotes, get, mine, query, why_not_mine};
 use crate::Error;
 use crate::users::User;
@@ -50,10 +50,7 @@ pub async fn update_if<C: ConnectionTrait>(
         .into_query();
     statement.returning(returning(true));
     match db.query_one(&statement).await? {
-        Some(row) => Ok(PostWithVotes {
-            post: returned(&row)?,
-            votes: row.try_get_by_index(8)?,
-        }),
+        Some(row) => Ok(returned_with_votes(&row)?),
         None => Err(why_not_swapped(db, owner.id, id).await?),
     }
 }

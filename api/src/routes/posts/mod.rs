@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use service::auth::Caller;
-use service::posts::{self, Keyset, ListQuery, Page, PostWithVotes};
+use service::posts::{self, PostWithVotes};
 
 use crate::conditional::{self, ok_cached};
 use crate::dto::{
@@ -15,6 +15,10 @@ use crate::error::ApiError;
 use crate::extract::{Authed, Claimed, IdAndBody, IdPath, IdempotencyKey, JsonBody, ListParams};
 use crate::idempotent;
 use crate::state::AppState;
+
+mod paging;
+
+use paging::{link, wants_count};
 
 /// Keeps `/posts/latest` out of the `/posts/{id}` routes. It is a path of its own, and OpenAPI
 /// matches a concrete path before a templated one: `PUT /posts/latest` is 405 with
@@ -101,55 +105,6 @@ pub(super) async fn list_posts(
         conditional::json_bytes(&body)?,
         &in_tag,
     ))
-}
-
-/// The `Link` header of a page: `next` and `prev` cursors where the list goes on. None for a
-/// page of 0 posts by `skip` (nothing to go on from) or with `limit=0` (no page ever moves).
-fn link(state: &AppState, path: &str, query: &ListQuery, page: &Page) -> Option<String> {
-    let limit = query.limit.get();
-    if limit == 0 {
-        return None;
-    }
-    let search = query.search.as_str();
-    let (first, last) = match (page.posts.first(), page.posts.last(), query.keyset) {
-        (Some(first), Some(last), _) => (first.post.id, last.post.id),
-        // An empty page past a cursor: the boundary is where the list would go on.
-        (None, None, Some(Keyset::Older(b))) => (b.saturating_sub(1), b),
-        (None, None, Some(Keyset::Newer(b))) => (b, b.saturating_add(1)),
-        _ => return None,
-    };
-    let url = |keyset| {
-        let cursor = state.cursors.seal(keyset, search);
-        let limit = limit.to_string();
-        let mut pairs = vec![("cursor", cursor.as_str()), ("limit", limit.as_str())];
-        if !search.is_empty() {
-            pairs.push(("search", search));
-        }
-        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        format!("<{path}?{query}>")
-    };
-    let mut links = Vec::with_capacity(2);
-    if page.more_older {
-        links.push(format!("{}; rel=\"next\"", url(Keyset::Older(last))));
-    }
-    if page.more_newer {
-        links.push(format!("{}; rel=\"prev\"", url(Keyset::Newer(first))));
-    }
-    (!links.is_empty()).then(|| links.join(", "))
-}
-
-/// Whether the request's `Prefer` header (RFC 7240) holds `count=exact`.
-fn wants_count(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|pref| pref.split(';').next())
-        .any(|pref| {
-            let (name, value) = pref.split_once('=').unwrap_or((pref, ""));
-            name.trim().eq_ignore_ascii_case("count")
-                && value.trim().trim_matches('"').eq_ignore_ascii_case("exact")
-        })
 }
 
 /// The strong ETag of `post`'s `GET /posts/{id}` representation.
