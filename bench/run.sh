@@ -203,6 +203,22 @@ sql_value() {
       "$OUT/bench.db" "$1"
   fi
 }
+# pgbench's arguments for statement file $1: the file itself; or, for one with a search
+# pattern (`:pattern`), one copy per search word, each with its own variable set to that
+# word's pattern and drawn with equal weight (pgbench's variables cannot pick among strings,
+# and the pattern must stay a parameter, as the server's is, for PostgreSQL to plan it alike).
+pgbench_scripts() {
+  local f=$1 w copy
+  if ! grep -q ':pattern' "$f"; then
+    printf '%s\n' -f "$f"
+    return 0
+  fi
+  for w in $(python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["words"]))' "$OUT/data.json"); do
+    copy="$OUT/$(basename "$f" .sql)_$w.sql"
+    sed "s/:pattern/:pattern_$w/g" "$f" > "$copy"
+    printf '%s\n' -f "$copy@1" -D "pattern_$w=%$w%"
+  done
+}
 ceiling_tps() {
   local c=$1 secs=$2 max_post max_user
   max_post=$(sql_value "SELECT max(id) FROM posts")
@@ -213,10 +229,12 @@ ceiling_tps() {
     return 0
   fi
   if [ "$DB" = postgres ]; then
+    local scripts
+    mapfile -t scripts < <(pgbench_scripts "$ROOT/bench/pgbench/$c.sql")
     PGSSLMODE=disable pgbench -n -M prepared -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -c "$CONNS" \
       -j "$THREADS" -T "$secs" -D max_post="$max_post" -D max_user="$max_user" -D posts="$POSTS" \
-      -D seeded_max_post="$SEEDED_MAX_POST" -D phase=0 -D clients="$CONNS" \
-      -f "$ROOT/bench/pgbench/$c.sql" "$DBNAME" 2>&1 | tee -a "$OUT/ceiling.log" | awk '/^tps/ && !seen {print $3; seen = 1}'
+      -D seeded_max_post="$SEEDED_MAX_POST" -D phase=0 -D clients="$CONNS" -D t=true -D one=1 \
+      "${scripts[@]}" "$DBNAME" 2>&1 | tee -a "$OUT/ceiling.log" | awk '/^tps/ && !seen {print $3; seen = 1}'
     # A vote left by a client stopped between a vote and its withdrawal would be a duplicate
     # for the next run's client that draws its pair: the ceiling's votes go after each run.
     if grep -q seeded_max_post "$ROOT/bench/pgbench/$c.sql"; then

@@ -5,6 +5,5 @@
 \set sid :uid
 \set one 1
 \set t 1
-\set limit 11
 \set skip random(0, :posts - 10)
-SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE ("posts"."published" = :t OR "posts"."owner_id" = :uid) AND "posts"."id" IN (SELECT "posts"."id" FROM "posts" WHERE "posts"."published" = :t OR "posts"."owner_id" = :uid ORDER BY "posts"."id" DESC LIMIT :limit OFFSET :skip) AND EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid) ORDER BY "posts"."id" DESC;
+SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id", "users"."email" AS "owner_email", "users"."created_at" AS "owner_created_at", (SELECT COUNT("votes"."post_id") FROM "votes" WHERE "votes"."post_id" = "posts"."id") AS "votes" FROM (SELECT "posts"."id", "posts"."title", "posts"."content", "posts"."published", "posts"."created_at", "posts"."owner_id" FROM "posts" WHERE "posts"."published" = :t OR "posts"."owner_id" = :uid ORDER BY "posts"."id" DESC LIMIT 11 OFFSET :skip) AS "posts" INNER JOIN "users" ON "posts"."owner_id" = "users"."id" WHERE EXISTS(SELECT 1 FROM "sessions" WHERE "sessions"."id" = :sid AND "sessions"."user_id" = :uid) ORDER BY "posts"."id" DESC;

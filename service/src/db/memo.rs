@@ -33,6 +33,18 @@ pub(crate) trait Memoized {
     /// The values of [`build`](Self::build)'s statement, in the order it places them.
     fn values(&self, backend: DbBackend) -> Vec<Value>;
 
+    /// [`build`](Self::build)'s statement rendered for `backend`, with its values: what
+    /// [`statement`](Self::statement) memoizes. An implementation that writes one of the
+    /// values into the SQL (see [`write_in`]) says so here, and leaves it out of
+    /// [`values`](Self::values).
+    ///
+    /// # Errors
+    /// `Internal` if the builder refused the statement.
+    fn render(&self, backend: DbBackend) -> Result<Statement, Error> {
+        let built = self.build(backend).map_err(refused)?;
+        Ok(backend.build(&built))
+    }
+
     /// The statement to run on `backend`: the memoized SQL with this query's values.
     ///
     /// # Errors
@@ -40,14 +52,88 @@ pub(crate) trait Memoized {
     fn statement(&self, backend: DbBackend) -> Result<Statement, Error> {
         let sql = self
             .memo()
-            .sql(backend, || self.build(backend))
-            .map_err(|e| Error::Internal(format!("building a statement: {e}")))?;
+            .sql(backend, || self.render(backend).map(|s| s.sql))?;
         Ok(Statement::from_sql_and_values(
             backend,
             sql,
             self.values(backend),
         ))
     }
+}
+
+fn refused(e: BuildError) -> Error {
+    Error::Internal(format!("building a statement: {e}"))
+}
+
+/// `stmt` with its value number `index` (from 0), an integer, written into its SQL as a
+/// literal and taken out of its values; the later parameters are renumbered on PostgreSQL
+/// (SQLite's `?` go by position). For a value the planner must see: PostgreSQL plans a
+/// prepared statement once for any values, and a page's `LIMIT $n` leaves it guessing a tenth
+/// of the table (see `posts::query::ListPage`).
+///
+/// # Errors
+/// `Internal` if the statement has no such value, or it is not an integer.
+pub(crate) fn write_in(mut stmt: Statement, index: usize) -> Result<Statement, Error> {
+    let unfit = || Error::Internal(format!("no integer parameter {index} to write in"));
+    let values = &mut stmt.values.as_mut().ok_or_else(unfit)?.0;
+    let literal = match values.get(index) {
+        Some(Value::BigUnsigned(Some(n))) => n.to_string(),
+        Some(Value::BigInt(Some(n))) => n.to_string(),
+        Some(Value::Int(Some(n))) => n.to_string(),
+        Some(Value::Unsigned(Some(n))) => n.to_string(),
+        _ => return Err(unfit()),
+    };
+    values.remove(index);
+    let positional = stmt.db_backend == DbBackend::Sqlite;
+    let (sql, mut seen) = (stmt.sql.as_str(), 0);
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(['$', '?', '\'', '"']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let quote = rest.as_bytes()[0];
+        if quote == b'\'' || quote == b'"' {
+            // A literal or a quoted identifier: copied whole, placeholders in it are none.
+            let end = rest[1..]
+                .find(char::from(quote))
+                .map_or(rest.len(), |e| e + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+        let placeholder = if positional {
+            quote == b'?'
+        } else {
+            quote == b'$' && digits > 0
+        };
+        if !placeholder {
+            out.push_str(&rest[..1]);
+            rest = &rest[1..];
+            continue;
+        }
+        let (number, len) = if positional {
+            (seen + 1, 1)
+        } else {
+            (
+                rest[1..=digits].parse::<usize>().map_err(|_| unfit())?,
+                1 + digits,
+            )
+        };
+        seen += 1;
+        match number.cmp(&(index + 1)) {
+            std::cmp::Ordering::Equal => out.push_str(&literal),
+            std::cmp::Ordering::Greater if !positional => {
+                out.push('$');
+                out.push_str(&(number - 1).to_string());
+            }
+            _ => out.push_str(&rest[..len]),
+        }
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
+    stmt.sql = out;
+    Ok(stmt)
 }
 
 /// The SQL of one statement, per backend.
@@ -66,11 +152,11 @@ impl Memo {
 
     /// The SQL for `backend`; `build` runs until it succeeds once (the first time, in
     /// practice: it fails only for a statement malformed in the code).
-    fn sql<Q: StatementBuilder>(
+    fn sql(
         &self,
         backend: DbBackend,
-        build: impl FnOnce() -> Result<Q, BuildError>,
-    ) -> Result<&str, BuildError> {
+        render: impl FnOnce() -> Result<String, Error>,
+    ) -> Result<&str, Error> {
         let cell = match backend {
             DbBackend::Sqlite => &self.sqlite,
             _ => &self.postgres,
@@ -78,7 +164,7 @@ impl Memo {
         if let Some(sql) = cell.get() {
             return Ok(sql);
         }
-        let sql = backend.build(&build()?).sql;
+        let sql = render()?;
         Ok(cell.get_or_init(|| sql))
     }
 }
@@ -93,12 +179,73 @@ pub(crate) fn assert_memoized<Q: StatementBuilder>(queries: &[&dyn Memoized<Quer
             let Ok(memoized) = query.statement(backend) else {
                 panic!("{backend:?}, query {i}: the builder refused it");
             };
-            let Ok(built) = query.build(backend) else {
+            let Ok(built) = query.render(backend) else {
                 panic!("{backend:?}, query {i}: the builder refused it");
             };
-            let built = backend.build(&built);
             assert_eq!(memoized.sql, built.sql, "{backend:?}, query {i}");
             assert_eq!(memoized.values, built.values, "{backend:?}, query {i}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, Statement, Value};
+
+    use super::write_in;
+
+    fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+        Statement::from_sql_and_values(backend, sql, values)
+    }
+
+    #[test]
+    fn a_written_in_value_leaves_the_parameters_and_the_later_ones_renumbered() {
+        let sql = r#"SELECT '$2', "a?$2" FROM t WHERE a = $1 LIMIT $2 OFFSET $3 AND b = $10"#;
+        let values: Vec<Value> = vec![
+            7i32.into(),
+            11u64.into(),
+            3u64.into(),
+            4i32.into(),
+            5i32.into(),
+            6i32.into(),
+            7i32.into(),
+            8i32.into(),
+            9i32.into(),
+            10i32.into(),
+        ];
+        let Ok(written) = write_in(statement(DbBackend::Postgres, sql, values), 1) else {
+            panic!("refused");
+        };
+        assert_eq!(
+            written.sql,
+            r#"SELECT '$2', "a?$2" FROM t WHERE a = $1 LIMIT 11 OFFSET $2 AND b = $9"#
+        );
+        let left = written.values.map(|v| v.0.len());
+        assert_eq!(left, Some(9));
+    }
+
+    #[test]
+    fn sqlites_placeholders_go_by_position() {
+        let sql = r#"SELECT '?' FROM t WHERE a = ? LIMIT ? OFFSET ?"#;
+        let values: Vec<Value> = vec![7i32.into(), 11u64.into(), 3u64.into()];
+        let Ok(written) = write_in(statement(DbBackend::Sqlite, sql, values), 1) else {
+            panic!("refused");
+        };
+        assert_eq!(
+            written.sql,
+            "SELECT '?' FROM t WHERE a = ? LIMIT 11 OFFSET ?"
+        );
+        assert_eq!(
+            written.values.map(|v| v.0),
+            Some(vec![7i32.into(), 3u64.into()])
+        );
+    }
+
+    #[test]
+    fn only_an_integer_is_written_in() {
+        let text = statement(DbBackend::Postgres, "SELECT $1", vec!["x".into()]);
+        assert!(write_in(text, 0).is_err());
+        let missing = statement(DbBackend::Postgres, "SELECT $1", vec![1i32.into()]);
+        assert!(write_in(missing, 1).is_err());
     }
 }
