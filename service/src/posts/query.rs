@@ -97,11 +97,16 @@ impl Memoized for ListPage<'_> {
 
     /// Without a search, with an ASCII one and with any other (see [`title_contains`]), each
     /// by `skip`, after an older keyset and after a newer one; each with a gate and without;
-    /// each for every page size, which is written into the SQL (see [`Self::render`]).
+    /// without a search, each for every page size, which is then written into the SQL (see
+    /// [`Self::render`]).
     fn memo(&self) -> &'static Memo {
         const SIZES: usize = PageSize::MAX as usize + 1;
         static LISTS: [[Memo; 18]; SIZES] = [const { [const { Memo::new() }; 18] }; SIZES];
-        let size = usize::try_from(self.query.limit.get()).map_or(SIZES - 1, |n| n.min(SIZES - 1));
+        let size = if self.writes_in_limit() {
+            usize::try_from(self.query.limit.get()).map_or(SIZES - 1, |n| n.min(SIZES - 1))
+        } else {
+            0
+        };
         let search = self.query.search.as_str();
         let by_search = if search.is_empty() {
             0
@@ -118,16 +123,23 @@ impl Memoized for ListPage<'_> {
         &LISTS[size][usize::from(self.gate.is_some()) * 9 + by_search * 3 + by_keyset]
     }
 
-    /// The page's `LIMIT` is written into the SQL, not bound: not knowing it, PostgreSQL's
-    /// plan for a prepared statement counts on a tenth of the table, which it finds worse
-    /// than planning afresh with the values each time, so the list was planned on every
-    /// request (a third of its throughput at 1,000 posts, bench/README.md). The page size
-    /// takes at most 101 values, so at most 101 statements per shape.
+    /// Without a search, the page's `LIMIT` is written into the SQL, not bound: not knowing
+    /// it, PostgreSQL's one plan for a prepared statement counts on a tenth of the table,
+    /// which it finds worse than planning afresh with the values, so the list was planned on
+    /// every request (+47 % req/s for S2 written in; bench/README.md). The page size takes at
+    /// most 101 values, so at most 101 statements per shape. With a search it stays bound:
+    /// knowing it, PostgreSQL keeps planning the search afresh instead (S3 at 60 % of the
+    /// throughput with it bound).
     fn render(&self, backend: DbBackend) -> Result<Statement, Error> {
         let built = self
             .build(backend)
             .map_err(|e| Error::Internal(format!("building a statement: {e}")))?;
-        write_in(backend.build(&built), self.limit_index())
+        let built = backend.build(&built);
+        if self.writes_in_limit() {
+            write_in(built, self.limit_index())
+        } else {
+            Ok(built)
+        }
     }
 
     /// One row more than the page, to tell whether the list goes on; a newer keyset's page
@@ -184,8 +196,8 @@ impl Memoized for ListPage<'_> {
         Ok(select.order_by(id, Order::Desc).to_owned())
     }
 
-    /// The page's visibility, search and boundary, then its offset, then the gate's (its
-    /// limit is written in: [`Self::render`]). Guarded by
+    /// The page's visibility, search and boundary, then its limit (unless written in:
+    /// [`Self::render`]) and offset, then the gate's. Guarded by
     /// `posts::query::tests::the_memoized_lists_are_the_built_ones`.
     fn values(&self, backend: DbBackend) -> Vec<Value> {
         let (viewer, search) = (self.viewer, self.query.search.as_str());
@@ -194,11 +206,14 @@ impl Memoized for ListPage<'_> {
         if !search.is_empty() {
             values.push(title_pattern(backend, search).into());
         }
-        match self.query.keyset {
-            Some(Keyset::Older(boundary) | Keyset::Newer(boundary)) => {
-                values.push(boundary.into());
-            }
-            None => values.push(self.query.skip.get().into()),
+        if let Some(Keyset::Older(boundary) | Keyset::Newer(boundary)) = self.query.keyset {
+            values.push(boundary.into());
+        }
+        if !self.writes_in_limit() {
+            values.push((self.query.limit.get() + 1).into());
+        }
+        if self.query.keyset.is_none() {
+            values.push(self.query.skip.get().into());
         }
         if let Some(gate) = self.gate {
             values.extend(gate.values());
@@ -208,6 +223,12 @@ impl Memoized for ListPage<'_> {
 }
 
 impl ListPage<'_> {
+    /// Whether the page's `LIMIT` is written into its SQL: without a search ([`Self::render`]
+    /// says why).
+    fn writes_in_limit(&self) -> bool {
+        self.query.search.as_str().is_empty()
+    }
+
     /// Where the builder places the page's `LIMIT` among the values: after the page's
     /// visibility (two), its search and its boundary.
     fn limit_index(&self) -> usize {
@@ -308,35 +329,35 @@ mod tests {
     }
 
     #[test]
-    fn a_pages_size_is_written_into_its_sql() {
+    fn a_pages_size_is_written_into_its_sql_unless_it_searches() {
         use sea_orm::DbBackend;
 
         use crate::db::memo::Memoized as _;
-        let query = ListQuery {
+        let query = |search: &str| ListQuery {
             limit: PageSize::parse(10).unwrap(),
             skip: Skip::parse(30).unwrap(),
-            search: SearchTerm::parse("Zulu".to_owned()).unwrap(),
+            search: SearchTerm::parse(search.to_owned()).unwrap(),
             keyset: None,
         };
-        let page = ListPage {
-            viewer: 7,
-            query: &query,
-            gate: gate(7, 3),
+        let sql = |query: &ListQuery| {
+            let page = ListPage {
+                viewer: 7,
+                query,
+                gate: gate(7, 3),
+            };
+            let Ok(statement) = page.statement(DbBackend::Postgres) else {
+                panic!("refused");
+            };
+            (statement.sql, statement.values.map_or(0, |v| v.0.len()))
         };
-        let Ok(statement) = page.statement(DbBackend::Postgres) else {
-            panic!("refused");
-        };
-        assert!(
-            statement.sql.contains(" LIMIT 11 OFFSET $4)"),
-            "{}",
-            statement.sql
-        );
-        assert!(
-            statement
-                .sql
-                .ends_with(r#""user_id" = $6) ORDER BY "posts"."id" DESC"#)
-        );
-        assert_eq!(statement.values.map(|v| v.0.len()), Some(6));
+        let (plain, values) = sql(&query(""));
+        assert!(plain.contains(" LIMIT 11 OFFSET $3)"), "{plain}");
+        assert!(plain.ends_with(r#""user_id" = $5) ORDER BY "posts"."id" DESC"#));
+        assert_eq!(values, 5);
+        let (search, values) = sql(&query("Zulu"));
+        assert!(search.contains(" LIKE $3 ORDER BY"), "{search}");
+        assert!(search.contains(" LIMIT $4 OFFSET $5)"), "{search}");
+        assert_eq!(values, 7);
     }
 
     #[test]
