@@ -258,7 +258,10 @@ impl MessageType for Request {
     }
 
     fn decode(src: &mut BytesMut) -> Result<Option<(Self, PayloadType)>, ParseError> {
-        let mut headers: [HeaderIndex; MAX_HEADERS] = EMPTY_HEADER_INDEX_ARRAY;
+        // PATCHED(posts-api): the header index (96 entries of 32 bytes) is filled once a head
+        // is complete, not zeroed on each call: the dispatcher calls `decode` whenever bytes
+        // arrive and again after each request, and most calls find no whole head.
+        let mut headers: [HeaderIndex; MAX_HEADERS];
 
         let (len, method, uri, ver, h_len) = {
             // SAFETY:
@@ -282,6 +285,7 @@ impl MessageType for Request {
                     } else {
                         Version::HTTP_10
                     };
+                    headers = EMPTY_HEADER_INDEX_ARRAY;
                     HeaderIndex::record(src, req.headers, &mut headers);
 
                     (len, method, uri, version, req.headers.len())
