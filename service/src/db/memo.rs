@@ -61,7 +61,8 @@ pub(crate) trait Memoized {
     }
 }
 
-fn refused(e: BuildError) -> Error {
+/// The error of a statement the builder refused.
+pub(crate) fn refused(e: BuildError) -> Error {
     Error::Internal(format!("building a statement: {e}"))
 }
 

@@ -15,7 +15,7 @@ use super::search::{by_like, title_contains, title_pattern};
 use super::{Keyset, ListQuery, Post, PostWithVotes, visible_to};
 use crate::Error;
 use crate::auth::Gate;
-use crate::db::memo::{BuildError, Memo, Memoized, write_in};
+use crate::db::memo::{BuildError, Memo, Memoized, refused, write_in};
 use crate::domain::PageSize;
 use crate::users::User;
 
@@ -128,13 +128,10 @@ impl Memoized for ListPage<'_> {
     /// which it finds worse than planning afresh with the values, so the list was planned on
     /// every request (+47 % req/s for S2 written in; bench/README.md). The page size takes at
     /// most 101 values, so at most 101 statements per shape. With a search it stays bound:
-    /// knowing it, PostgreSQL keeps planning the search afresh instead (S3 at 60 % of the
-    /// throughput with it bound).
+    /// written in, PostgreSQL planned the search afresh on every request instead (S3's
+    /// statement at 60 % of its throughput bound).
     fn render(&self, backend: DbBackend) -> Result<Statement, Error> {
-        let built = self
-            .build(backend)
-            .map_err(|e| Error::Internal(format!("building a statement: {e}")))?;
-        let built = backend.build(&built);
+        let built = backend.build(&self.build(backend).map_err(refused)?);
         if self.writes_in_limit() {
             write_in(built, self.limit_index())
         } else {
