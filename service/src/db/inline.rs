@@ -21,6 +21,7 @@
 //! first NUL), so it gives `None` too.
 
 use std::fmt::Write as _;
+use std::ops::Range;
 
 use sea_orm::{Statement, Value, Values};
 
@@ -42,17 +43,39 @@ pub(super) fn inline(stmt: &Statement) -> Option<String> {
         None => &[],
     };
     let sql = stmt.sql.as_str();
-    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 24 * values.len());
+    let mut copied = 0;
+    for (at, n) in parameters(sql, false)? {
+        out.push_str(&sql[copied..at.start]);
+        write_value(&mut out, values.get(n.checked_sub(1)?)?)?;
+        copied = at.end;
+    }
+    out.push_str(&sql[copied..]);
+    Some(out)
+}
+
+/// Where `sql`'s parameters are, in order, with each one's number: PostgreSQL's `$n`, or, with
+/// `positional`, SQLite's `?`, numbered from 1 as they come. Found only outside string
+/// literals, quoted identifiers and comments; `None` when the SQL holds what this reader does
+/// not follow for certain (see [`inline`]).
+pub(super) fn parameters(sql: &str, positional: bool) -> Option<Vec<(Range<usize>, usize)>> {
+    let bytes = sql.as_bytes();
+    let mut found = Vec::new();
     // Scanning bytes is safe for UTF-8: no byte of a multi-byte character is ASCII, and every
     // position sliced at below is that of an ASCII byte.
-    let (mut i, mut copied) = (0, 0);
+    let mut i = 0;
     while i < bytes.len() {
         i = match bytes[i] {
             b'\'' => end_of_string(bytes, i)?,
             b'"' => end_of_identifier(bytes, i + 1)?,
             b'-' if bytes.get(i + 1) == Some(&b'-') => end_of_line(bytes, i),
             b'/' if bytes.get(i + 1) == Some(&b'*') => end_of_comment(bytes, i + 2)?,
+            b'?' if positional => {
+                found.push((i..i + 1, found.len() + 1));
+                i + 1
+            }
+            // SQLite's statements of ours hold no `$`.
+            b'$' if positional => return None,
             b'$' => {
                 // `$` inside an identifier (`a$1`), or opening a dollar-quoted string
                 // (`$$`, `$tag$`): not a parameter, and not something this reader follows.
@@ -67,18 +90,13 @@ pub(super) fn inline(stmt: &Statement) -> Option<String> {
                 if digits == 0 || bytes.get(end).copied().is_some_and(is_identifier_byte) {
                     return None;
                 }
-                let n: usize = sql[i + 1..end].parse().ok()?;
-                let value = values.get(n.checked_sub(1)?)?;
-                out.push_str(&sql[copied..i]);
-                write_value(&mut out, value)?;
-                copied = end;
+                found.push((i..end, sql[i + 1..end].parse().ok()?));
                 end
             }
             _ => i + 1,
         };
     }
-    out.push_str(&sql[copied..]);
-    Some(out)
+    Some(found)
 }
 
 fn is_identifier_byte(b: u8) -> bool {

@@ -8,11 +8,13 @@
 //! way to run it. Fragile: `values` must list the values in the order `build` places them;
 //! guarded by each implementation's unit test, which calls `assert_memoized`.
 
+use std::cmp::Ordering;
 use std::sync::OnceLock;
 
 pub(crate) use sea_orm::sea_query::error::Error as BuildError;
 use sea_orm::{DbBackend, Statement, StatementBuilder, Value};
 
+use super::inline::parameters;
 use crate::Error;
 
 /// A statement whose SQL depends only on the backend (and on which [`Memo`] holds it), never
@@ -68,14 +70,15 @@ pub(crate) fn refused(e: BuildError) -> Error {
 
 /// `stmt` with its value number `index` (from 0), an integer, written into its SQL as a
 /// literal and taken out of its values; the later parameters are renumbered on PostgreSQL
-/// (SQLite's `?` go by position). For a value the planner must see: PostgreSQL plans a
-/// prepared statement once for any values, and a page's `LIMIT $n` leaves it guessing a tenth
-/// of the table (see `posts::query::ListPage`).
+/// (SQLite's `?` go by position), found as `db::inline` finds them. For a value the planner
+/// must see: PostgreSQL plans a prepared statement once for any values, and a page's
+/// `LIMIT $n` leaves it guessing a tenth of the table (see `posts::query::ListPage`).
 ///
 /// # Errors
-/// `Internal` if the statement has no such value, or it is not an integer.
+/// `Internal` if the statement has no such value, it is not an integer, or its SQL holds what
+/// `db::inline` does not follow for certain.
 pub(crate) fn write_in(mut stmt: Statement, index: usize) -> Result<Statement, Error> {
-    let unfit = || Error::Internal(format!("no integer parameter {index} to write in"));
+    let unfit = || Error::Internal(format!("cannot write parameter {index} into the statement"));
     let values = &mut stmt.values.as_mut().ok_or_else(unfit)?.0;
     let literal = match values.get(index) {
         Some(Value::BigUnsigned(Some(n))) => n.to_string(),
@@ -85,54 +88,23 @@ pub(crate) fn write_in(mut stmt: Statement, index: usize) -> Result<Statement, E
         _ => return Err(unfit()),
     };
     values.remove(index);
-    let positional = stmt.db_backend == DbBackend::Sqlite;
-    let (sql, mut seen) = (stmt.sql.as_str(), 0);
+    let (sql, positional) = (stmt.sql.as_str(), stmt.db_backend == DbBackend::Sqlite);
+    let parameters = parameters(sql, positional).ok_or_else(unfit)?;
     let mut out = String::with_capacity(sql.len());
-    let mut rest = sql;
-    while let Some(at) = rest.find(['$', '?', '\'', '"']) {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        let quote = rest.as_bytes()[0];
-        if quote == b'\'' || quote == b'"' {
-            // A literal or a quoted identifier: copied whole, placeholders in it are none.
-            let end = rest[1..]
-                .find(char::from(quote))
-                .map_or(rest.len(), |e| e + 2);
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-            continue;
-        }
-        let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
-        let placeholder = if positional {
-            quote == b'?'
-        } else {
-            quote == b'$' && digits > 0
-        };
-        if !placeholder {
-            out.push_str(&rest[..1]);
-            rest = &rest[1..];
-            continue;
-        }
-        let (number, len) = if positional {
-            (seen + 1, 1)
-        } else {
-            (
-                rest[1..=digits].parse::<usize>().map_err(|_| unfit())?,
-                1 + digits,
-            )
-        };
-        seen += 1;
-        match number.cmp(&(index + 1)) {
-            std::cmp::Ordering::Equal => out.push_str(&literal),
-            std::cmp::Ordering::Greater if !positional => {
+    let mut copied = 0;
+    for (at, n) in parameters {
+        out.push_str(&sql[copied..at.start]);
+        match n.cmp(&(index + 1)) {
+            Ordering::Equal => out.push_str(&literal),
+            Ordering::Greater if !positional => {
                 out.push('$');
-                out.push_str(&(number - 1).to_string());
+                out.push_str(&(n - 1).to_string());
             }
-            _ => out.push_str(&rest[..len]),
+            _ => out.push_str(&sql[at.clone()]),
         }
-        rest = &rest[len..];
+        copied = at.end;
     }
-    out.push_str(rest);
+    out.push_str(&sql[copied..]);
     stmt.sql = out;
     Ok(stmt)
 }
