@@ -244,10 +244,10 @@ impl managed::Manager for PgManager {
     type Error = sqlx::Error;
 
     async fn create(&self) -> Result<PgConn, sqlx::Error> {
-        // Boxed: sqlx's connect is a future of over 3 KB, and deadpool nests this one in
-        // timeouts that each keep a copy, so inline it made every statement's future about
-        // 11 KB, copied on each request (see "Futures kept small" in the README). A
-        // connection is opened rarely; the box costs one allocation then.
+        // Boxed: sqlx's connect is a large future, and deadpool nests this one in timeouts
+        // that each keep a copy; inline, the nest was part of every statement's future and
+        // was copied on each request (see "Futures kept small" in the README). A connection
+        // is opened rarely; the box costs one allocation then.
         Ok(PgConn {
             conn: Box::pin(self.options.connect()).await?,
             state: ConnState::Ready,
