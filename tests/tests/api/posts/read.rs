@@ -66,6 +66,8 @@ async fn post_ids_that_are_not_positive_64_bit_integers_are_422() {
     let cases = [
         ("abc", "int_parsing"),
         ("1.5", "int_parsing"),
+        // A whole number in another spelling: decimal digits only in a path.
+        ("1.0", "int_parsing"),
         ("1e3", "int_parsing"),
         ("0", "greater_than"),
         ("-1", "greater_than"),
