@@ -7,7 +7,8 @@
 //! It knows nothing of HTTP: callers hand it validated domain values ([`domain`]) and get back
 //! plain data or an [`Error`] that says what failed and, when the database failed, whether
 //! trying again may help; how a client is told is the caller's business. How the database is
-//! reached (connecting, pools, running statements, what its errors mean) is [`db`]'s alone.
+//! reached (connecting, pools, running statements, what its errors mean) is [`db`]'s alone;
+//! a thread's place in the operating system's scheduler, [`sched`]'s.
 
 pub mod accounts;
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod idempotency;
 pub mod mail;
 pub mod posts;
+pub mod sched;
 pub mod sessions;
 pub mod users;
 pub mod votes;

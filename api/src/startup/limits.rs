@@ -1,5 +1,5 @@
-//! What the operating system lets the server hold: the open-files limit, raised at start, and
-//! a deadline on data written to a client that stops reading.
+//! What the operating system lets the server hold: the open-files limit, raised at start, a
+//! deadline on data written to a client that stops reading, and the workers' time slice.
 
 use std::time::Duration;
 
@@ -81,4 +81,15 @@ pub(super) fn set_write_timeout(connection: &dyn std::any::Any, timeout: Duratio
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (connection, timeout);
+}
+
+/// Gives the calling thread, a worker starting, the shortest time slice Linux takes (0.1 ms
+/// instead of 1.4 ms on two cores; Linux 6.12 or later), its nice value kept: woken by a
+/// request or a database answer while PostgreSQL's backends and other processes hold the
+/// cores, a worker runs sooner, and briefly. With the CPU to spare it changes nothing. S1 at
+/// 256 connections: README, "The workers' time slice".
+pub(super) fn shorten_this_workers_slice() {
+    if let Err(e) = service::sched::set_this_threads_slice(service::sched::SHORTEST_SLICE_NS) {
+        log::debug!("could not shorten a worker's time slice: {e}");
+    }
 }

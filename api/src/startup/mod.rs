@@ -253,7 +253,12 @@ fn serve(
     server: &ServerSettings,
 ) -> Result<Server, StartError> {
     let write_timeout = server.write_timeout;
-    Ok(HttpServer::new(move || shared.app())
+    // actix calls this once on each worker's thread, as the worker starts.
+    let app = move || {
+        limits::shorten_this_workers_slice();
+        shared.app()
+    };
+    Ok(HttpServer::new(app)
         .workers(server.workers)
         .on_connect(move |connection, _| limits::set_write_timeout(connection, write_timeout))
         .shutdown_timeout(server.shutdown_timeout.as_secs())

@@ -202,23 +202,10 @@ fn lower_this_threads_priority() {
     }
     LOWERED.set(true);
     #[cfg(target_os = "linux")]
-    {
-        let attr = libc::sched_attr {
-            size: u32::try_from(std::mem::size_of::<libc::sched_attr>()).unwrap_or(48),
-            sched_policy: libc::SCHED_OTHER as u32,
-            sched_flags: 0,
-            sched_nice: HASHING_NICE,
-            sched_priority: 0,
-            sched_runtime: HASHING_SLICE_NS,
-            sched_deadline: 0,
-            sched_period: 0,
-        };
-        // SAFETY: `attr` is a valid `sched_attr` that lives across the call, which only reads
-        // it; pid 0 is the calling thread and flags 0 asks for nothing else.
-        let sliced = unsafe { libc::syscall(libc::SYS_sched_setattr, 0, &raw const attr, 0) } == 0;
+    if crate::sched::set_this_thread(HASHING_NICE, crate::sched::SHORTEST_SLICE_NS).is_err() {
         // SAFETY: setpriority takes plain integers and touches no memory of ours; `who` 0 is
         // the calling thread on Linux, whose nice value is per thread.
-        if !sliced && unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICE) } != 0 {
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICE) } != 0 {
             log::debug!(
                 "could not lower a bcrypt thread's priority: {}",
                 std::io::Error::last_os_error()
@@ -230,9 +217,6 @@ fn lower_this_threads_priority() {
 /// The nice value of the threads that run bcrypt.
 #[cfg(target_os = "linux")]
 const HASHING_NICE: i32 = 10;
-/// Their time slice, in nanoseconds: the least Linux takes.
-#[cfg(target_os = "linux")]
-const HASHING_SLICE_NS: u64 = 100_000;
 
 /// The dummy hash of `cost` (4 to 31), made on first use.
 fn dummy_hash(dummies: &[OnceLock<String>; COSTS], cost: u32) -> &str {
