@@ -16,19 +16,7 @@ pub const SHORTEST_SLICE_NS: u64 = 100_000;
 /// The kernel's refusal, e.g. a nice value below the thread's own without the right to lower it.
 pub fn set_this_thread(nice: i32, slice_ns: u64) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        let attr = libc::sched_attr {
-            size: ATTR_SIZE,
-            sched_policy: libc::SCHED_OTHER as u32,
-            sched_flags: 0,
-            sched_nice: nice,
-            sched_priority: 0,
-            sched_runtime: slice_ns,
-            sched_deadline: 0,
-            sched_period: 0,
-        };
-        set(&attr)?;
-    }
+    set(&fair(nice, slice_ns))?;
     #[cfg(not(target_os = "linux"))]
     let _ = (nice, slice_ns);
     Ok(())
@@ -44,8 +32,8 @@ pub fn set_this_threads_slice(slice_ns: u64) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         let mut attr = get()?;
-        let fair = [libc::SCHED_OTHER, libc::SCHED_BATCH].map(|p| p as u32);
-        if fair.contains(&attr.sched_policy) {
+        let sliced = [libc::SCHED_OTHER, libc::SCHED_BATCH].map(|p| p as u32);
+        if sliced.contains(&attr.sched_policy) {
             attr.sched_runtime = slice_ns;
             set(&attr)?;
         }
@@ -58,18 +46,24 @@ pub fn set_this_threads_slice(slice_ns: u64) -> std::io::Result<()> {
 #[cfg(target_os = "linux")]
 const ATTR_SIZE: u32 = std::mem::size_of::<libc::sched_attr>() as u32;
 
+/// The attributes of the default policy (`SCHED_OTHER`) with `nice` and a slice of `slice_ns`.
 #[cfg(target_os = "linux")]
-fn get() -> std::io::Result<libc::sched_attr> {
-    let mut attr = libc::sched_attr {
+fn fair(nice: i32, slice_ns: u64) -> libc::sched_attr {
+    libc::sched_attr {
         size: ATTR_SIZE,
-        sched_policy: 0,
+        sched_policy: libc::SCHED_OTHER as u32,
         sched_flags: 0,
-        sched_nice: 0,
+        sched_nice: nice,
         sched_priority: 0,
-        sched_runtime: 0,
+        sched_runtime: slice_ns,
         sched_deadline: 0,
         sched_period: 0,
-    };
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn get() -> std::io::Result<libc::sched_attr> {
+    let mut attr = fair(0, 0);
     // SAFETY: `attr` is a writable `sched_attr` of the size passed, which the kernel fills;
     // pid 0 is the calling thread and flags must be 0.
     let read = unsafe { libc::syscall(libc::SYS_sched_getattr, 0, &raw mut attr, ATTR_SIZE, 0) };
